@@ -1,0 +1,135 @@
+/* jdyn's C ABI: the one header that ffm-bindings binds.
+ *
+ * Rules of the ABI: every entry point returns a status (JDYN_OK or an error code) and never aborts,
+ * exits or prints; the message of the last failure on the calling thread is read with
+ * jdyn_last_error(). Structs hold only 8-byte fields, so their layout is the same on every x86_64 and
+ * aarch64 compiler and the Java side describes them without padding rules.
+ */
+#ifndef JDYN_H
+#define JDYN_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define JDYN_API __attribute__((visibility("default")))
+#else
+#define JDYN_API
+#endif
+
+/* Status codes. Stable: the Java side maps each one to an exception type. */
+enum jdyn_status {
+    JDYN_OK = 0,
+    JDYN_ERR_ARGUMENT = 1,          /* a bad argument: shape, tolerance, unsorted times, unknown method */
+    JDYN_ERR_STEP_UNDERFLOW = 2,    /* the adaptive step fell below the minimum step */
+    JDYN_ERR_MAX_STEPS = 3,         /* more steps than max_steps */
+    JDYN_ERR_NON_FINITE = 4,        /* the state or a stage became NaN or infinite */
+    JDYN_ERR_CALLBACK = 5,          /* a vector field or event function reported failure */
+    JDYN_ERR_OUT_OF_MEMORY = 6,
+    JDYN_ERR_INTERNAL = 7
+};
+
+enum jdyn_dtype { JDYN_FLOAT32 = 0, JDYN_FLOAT64 = 1 };
+
+/* Methods: torchdyn's and torchdiffeq's names. JDYN_RK4 is the classic rule (torchdyn's "rk4");
+ * JDYN_RK4_38 is the 3/8 rule (what torchdiffeq calls "rk4"). */
+enum jdyn_method {
+    JDYN_EULER = 0, JDYN_MIDPOINT = 1, JDYN_HEUN = 2, JDYN_RK4 = 3, JDYN_RK4_38 = 4,
+    JDYN_BOSH3 = 5, JDYN_DOPRI5 = 6, JDYN_TSIT5 = 7, JDYN_DOPRI8 = 8,
+    JDYN_METHOD_COUNT = 9
+};
+
+/* A vector field: writes dz = f(t, z) for a batch, z and dz both [batch, dim] row-major in the solve's
+ * dtype. Returns 0 on success; any other value aborts the solve with JDYN_ERR_CALLBACK. */
+typedef int32_t (*jdyn_field_fn)(void* ctx, double t, const void* z, void* dz, int64_t batch, int64_t dim);
+
+/* An event function: writes g(t, z) (one value for the whole batch) to *out. Returns 0 on success. */
+typedef int32_t (*jdyn_event_fn)(void* ctx, double t, const void* z, int64_t batch, int64_t dim, double* out);
+
+typedef struct jdyn_solve_config {
+    int64_t method;             /* enum jdyn_method */
+    int64_t dtype;              /* enum jdyn_dtype */
+    int64_t batch;              /* B >= 1 */
+    int64_t dim;                /* D >= 1 */
+    jdyn_field_fn field;
+    void* field_ctx;
+    const double* times;        /* output times, strictly monotone (either direction); times[0] = t0 */
+    int64_t n_times;            /* >= 2 */
+    int64_t adaptive;           /* 1: adaptive stepping (needs an embedded pair); 0: fixed steps */
+    double rtol;                /* used when rtol_vec is NULL */
+    double atol;                /* used when atol_vec is NULL */
+    const double* rtol_vec;     /* per component [dim], or NULL */
+    const double* atol_vec;     /* per component [dim], or NULL */
+    const double* norm_weights; /* per component [dim] of 0/1: components that count in step control
+                                   (a seminorm), or NULL for all */
+    double dt;                  /* fixed: the step (or 0 with grid); adaptive: initial step, 0 = Hairer's choice */
+    const double* grid;         /* fixed steps on this grid from t0 to t1 (monotone), or NULL */
+    int64_t n_grid;
+    double min_step;            /* adaptive: |dt| below this is an underflow (0 = 16 ulp of t) */
+    double max_step;            /* adaptive: |dt| cap (0 = none) */
+    int64_t max_steps;          /* accepted + rejected steps allowed (0 = unlimited) */
+    const double* step_ts;      /* adaptive: times a step must land on (jumps, step bounds), or NULL */
+    int64_t n_step_ts;
+    double safety;              /* controller: step factor = safety * err^-(beta1/k) * ... clipped */
+    double ifactor;             /* largest growth factor */
+    double dfactor;             /* smallest shrink factor */
+    double pcoeff, icoeff, dcoeff;  /* PID coefficients (diffrax's meaning); I controller = 0, 1, 0 */
+    jdyn_event_fn event;        /* terminal event, or NULL */
+    void* event_ctx;
+    double event_tol;           /* event time located within this (absolute) */
+    int64_t event_direction;    /* 0 any, +1 rising (g goes - to +), -1 falling */
+    int64_t dense;              /* 1: keep the interpolant of every accepted step (see jdyn_dense_*) */
+} jdyn_solve_config;
+
+typedef struct jdyn_solve_stats {
+    int64_t nfe;                /* vector field evaluations (each is one batch) */
+    int64_t accepted;
+    int64_t rejected;
+    int64_t n_out;              /* output times written to ys (fewer than n_times after an event) */
+    int64_t event_found;        /* 1 when the terminal event fired */
+    int64_t bad_index;          /* first non-finite component (flat index into [batch, dim]), or -1 */
+    double t_reached;
+    double last_dt;
+    double event_t;
+    double err_history[4];      /* the last error ratios, newest first (0 where absent) */
+} jdyn_solve_stats;
+
+typedef struct jdyn_dense jdyn_dense;
+
+JDYN_API const char* jdyn_last_error(void);
+JDYN_API const char* jdyn_version(void);
+
+/* Solves from y0 [batch, dim] at times[0]. ys receives [n_times, batch, dim] (only stats->n_out of
+ * them when an event fires); event_state, if not NULL, receives [batch, dim] at the event; *dense_out
+ * (when config->dense) receives an interpolant owned by the caller (free with jdyn_dense_free), also
+ * on failure, covering the steps accepted until then. stats is filled on success and on failure. */
+JDYN_API int32_t jdyn_solve(const jdyn_solve_config* config, const void* y0, void* ys, void* event_state,
+                            jdyn_solve_stats* stats, jdyn_dense** dense_out);
+
+/* Method facts: order, embedded order (0 = fixed step only), stages, dense interpolant degree. */
+JDYN_API int32_t jdyn_method_info(int64_t method, int64_t* order, int64_t* error_order, int64_t* stages,
+                                  int64_t* dense_degree);
+
+/* The dense interpolant: evaluates at n sorted or unsorted times within [t_first, t_last] into
+ * out [n, batch, dim]. */
+JDYN_API int32_t jdyn_dense_eval(const jdyn_dense* dense, const double* ts, int64_t n, void* out);
+JDYN_API int32_t jdyn_dense_span(const jdyn_dense* dense, double* t_first, double* t_last, int64_t* steps);
+JDYN_API void jdyn_dense_free(jdyn_dense* dense);
+
+/* Linear algebra threads (OpenBLAS, linked into libjdyn). Default 1. */
+JDYN_API int32_t jdyn_set_num_threads(int64_t threads);
+JDYN_API int64_t jdyn_get_num_threads(void);
+JDYN_API const char* jdyn_blas_info(void);
+
+/* C = alpha * op(A) op(B) + beta * C, row-major, through OpenBLAS. trans_a / trans_b: 0 or 1. */
+JDYN_API int32_t jdyn_gemm(int64_t dtype, int64_t trans_a, int64_t trans_b, int64_t m, int64_t n, int64_t k,
+                           double alpha, const void* a, const void* b, double beta, void* c);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* JDYN_H */
