@@ -4,6 +4,8 @@
 #include <cblas.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <mutex>
 
 #include <string>
 
@@ -11,9 +13,19 @@
 #include "status.h"
 
 namespace {
-struct OneThreadByDefault {
-    OneThreadByDefault() { openblas_set_num_threads(1); }
-} one_thread_by_default;
+// OpenBLAS starts its thread pool from its own load-time constructor, sized by OPENBLAS_NUM_THREADS
+// or the core count. Inside a JVM that pool's server thread crashed (SIGSEGV in blas_thread_server)
+// in Release builds, and one thread is the right default here anyway: this constructor runs first
+// (priority 101 < OpenBLAS's default) and asks for one thread unless the user set a count.
+__attribute__((constructor(101))) void one_blas_thread_at_load() { setenv("OPENBLAS_NUM_THREADS", "1", 0); }
+
+// Applied on first use rather than in a static constructor: OpenBLAS's own initialiser runs at load
+// time too, and the order of the two within one shared object is unspecified (setting the count
+// before OpenBLAS has started its thread pool crashed its thread server).
+std::once_flag default_threads_once;
+void ensure_default_threads() {
+    std::call_once(default_threads_once, [] { openblas_set_num_threads(1); });
+}
 }  // namespace
 
 extern "C" {
@@ -22,11 +34,15 @@ int32_t jdyn_set_num_threads(int64_t threads) {
     return jdyn::guarded([&] {
         if (threads < 1 || threads > 1024)
             jdyn::fail(JDYN_ERR_ARGUMENT, "threads must be in [1, 1024], got " + std::to_string(threads));
+        std::call_once(default_threads_once, [] {});
         openblas_set_num_threads((int)threads);
     });
 }
 
-int64_t jdyn_get_num_threads(void) { return openblas_get_num_threads(); }
+int64_t jdyn_get_num_threads(void) {
+    ensure_default_threads();
+    return openblas_get_num_threads();
+}
 
 const char* jdyn_blas_info(void) { return openblas_get_config(); }
 
@@ -37,6 +53,7 @@ int32_t jdyn_gemm(int64_t dtype, int64_t trans_a, int64_t trans_b, int64_t m, in
             jdyn::fail(JDYN_ERR_ARGUMENT, "gemm sizes must be in [0, 2^31), got m=" + std::to_string(m) +
                                               " n=" + std::to_string(n) + " k=" + std::to_string(k));
         if (!a || !b || !c) jdyn::fail(JDYN_ERR_ARGUMENT, "gemm operands must not be NULL");
+        ensure_default_threads();
         const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
         const CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
         const int lda = (int)(trans_a ? m : k), ldb = (int)(trans_b ? k : n), ldc = (int)n;

@@ -1,0 +1,199 @@
+package io.jdyn.ffm;
+
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.jdyn.DType;
+import io.jdyn.spi.Backend;
+import io.jdyn.spi.DenseHandle;
+import io.jdyn.spi.MethodFacts;
+import io.jdyn.spi.NativeBuffer;
+import io.jdyn.spi.SolveOutcome;
+import io.jdyn.spi.SolveRequest;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+
+/** The native backend over libjdyn.so. */
+final class FfmBackend implements Backend {
+    private final JdynLibrary lib;
+    private final Path libraryFile;
+    private volatile CudaProbe.Result cuda;
+
+    FfmBackend(JdynLibrary lib, Path libraryFile) {
+        this.lib = lib;
+        this.libraryFile = libraryFile;
+    }
+
+    @Override
+    public String describe() {
+        try {
+            return "jdyn native " + JdynLibrary.cString((MemorySegment) lib.version.invokeExact()) + " (" + libraryFile
+                    + ")";
+        } catch (Throwable t) {
+            return "jdyn native (" + libraryFile + ")";
+        }
+    }
+
+    @Override
+    public NativeBuffer allocate(DType dtype, long elements) {
+        return new FfmBuffer(dtype, elements);
+    }
+
+    @Override
+    public SolveOutcome solve(SolveRequest r) {
+        if (r.batch() > Integer.MAX_VALUE || r.dim() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("batch and dim must each be below 2^31");
+        }
+        FfmBuffer y0 = FfmBuffer.of(r.y0());
+        FfmBuffer ys = FfmBuffer.of(r.ys());
+        FfmBuffer ev = r.eventState() == null ? null : FfmBuffer.of(r.eventState());
+        long perState = r.batch() * r.dim();
+        checkSize(y0, r.dtype(), perState, "y0");
+        checkSize(ys, r.dtype(), perState * r.times().length, "ys");
+        if (ev != null) checkSize(ev, r.dtype(), perState, "event state");
+
+        int b = (int) r.batch(), d = (int) r.dim();
+        Upcalls.Active active = new Upcalls.Active(r.field(), r.event(), SegmentView.of(r.dtype(), b, d),
+                SegmentView.of(r.dtype(), b, d), SegmentView.of(r.dtype(), b, d));
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cfg = a.allocate(SolveStructs.CONFIG);
+            SolveStructs.set(cfg, "method", (long) r.method());
+            SolveStructs.set(cfg, "dtype", (long) r.dtype().code());
+            SolveStructs.set(cfg, "batch", r.batch());
+            SolveStructs.set(cfg, "dim", r.dim());
+            SolveStructs.set(cfg, "field", Upcalls.FIELD_STUB);
+            SolveStructs.set(cfg, "times", a.allocateFrom(JAVA_DOUBLE, r.times()));
+            SolveStructs.set(cfg, "n_times", (long) r.times().length);
+            SolveStructs.set(cfg, "adaptive", r.adaptive() ? 1L : 0L);
+            SolveStructs.set(cfg, "rtol", r.rtol());
+            SolveStructs.set(cfg, "atol", r.atol());
+            SolveStructs.set(cfg, "rtol_vec", array(a, r.rtolPerComponent()));
+            SolveStructs.set(cfg, "atol_vec", array(a, r.atolPerComponent()));
+            SolveStructs.set(cfg, "norm_weights", array(a, r.normWeights()));
+            SolveStructs.set(cfg, "dt", r.dt());
+            SolveStructs.set(cfg, "grid", array(a, r.grid()));
+            SolveStructs.set(cfg, "n_grid", r.grid() == null ? 0L : (long) r.grid().length);
+            SolveStructs.set(cfg, "min_step", r.minStep());
+            SolveStructs.set(cfg, "max_step", r.maxStep());
+            SolveStructs.set(cfg, "max_steps", r.maxSteps());
+            SolveStructs.set(cfg, "step_ts", array(a, r.stepTimes()));
+            SolveStructs.set(cfg, "n_step_ts", r.stepTimes() == null ? 0L : (long) r.stepTimes().length);
+            SolveStructs.set(cfg, "safety", r.safety());
+            SolveStructs.set(cfg, "ifactor", r.ifactor());
+            SolveStructs.set(cfg, "dfactor", r.dfactor());
+            SolveStructs.set(cfg, "pcoeff", r.pcoeff());
+            SolveStructs.set(cfg, "icoeff", r.icoeff());
+            SolveStructs.set(cfg, "dcoeff", r.dcoeff());
+            SolveStructs.set(cfg, "event", r.event() == null ? MemorySegment.NULL : Upcalls.EVENT_STUB);
+            SolveStructs.set(cfg, "event_tol", r.eventTolerance());
+            SolveStructs.set(cfg, "event_direction", (long) r.eventDirection());
+            SolveStructs.set(cfg, "dense", r.dense() ? 1L : 0L);
+            MemorySegment stats = a.allocate(SolveStructs.STATS);
+            MemorySegment denseOut = a.allocate(ValueLayout.ADDRESS);
+
+            MemorySegment evSegment = ev == null ? MemorySegment.NULL : ev.segment();
+            int status;
+            Upcalls.Active previous = Upcalls.enter(active);
+            try {
+                status = (int) lib.solve.invokeExact(cfg, y0.segment(), ys.segment(), evSegment, stats, denseOut);
+            } finally {
+                Upcalls.exit(previous);
+            }
+            String message = status == 0 ? "" : lib.lastErrorMessage();
+            MemorySegment denseHandle = denseOut.get(ValueLayout.ADDRESS, 0);
+            DenseHandle dense = denseHandle.equals(MemorySegment.NULL) ? null : new FfmDense(lib, denseHandle);
+            return new SolveOutcome(status, message, SolveStructs.statLong(stats, "nfe"),
+                    SolveStructs.statLong(stats, "accepted"), SolveStructs.statLong(stats, "rejected"),
+                    SolveStructs.statLong(stats, "n_out"), SolveStructs.statLong(stats, "event_found") != 0,
+                    SolveStructs.statLong(stats, "bad_index"), SolveStructs.statDouble(stats, "t_reached"),
+                    SolveStructs.statDouble(stats, "last_dt"), SolveStructs.statDouble(stats, "event_t"),
+                    SolveStructs.errorHistory(stats), active.error, dense);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native solve failed: " + t, t);
+        }
+    }
+
+    private static void checkSize(FfmBuffer b, DType dtype, long needed, String what) {
+        if (b.dtype() != dtype) {
+            throw new IllegalArgumentException(what + " is " + b.dtype() + " but the solve is " + dtype);
+        }
+        if (b.elements() < needed) {
+            throw new IllegalArgumentException(what + " holds " + b.elements() + " values, " + needed + " needed");
+        }
+    }
+
+    private static MemorySegment array(Arena a, double[] v) {
+        return v == null ? MemorySegment.NULL : a.allocateFrom(JAVA_DOUBLE, v);
+    }
+
+    @Override
+    public MethodFacts methodFacts(int method) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment out = a.allocate(JAVA_LONG, 4);
+            int rc = (int) lib.methodInfo.invokeExact((long) method, out, out.asSlice(8), out.asSlice(16),
+                    out.asSlice(24));
+            if (rc != 0) throw new IllegalArgumentException(lib.lastErrorMessage());
+            return new MethodFacts((int) out.getAtIndex(JAVA_LONG, 0), (int) out.getAtIndex(JAVA_LONG, 1),
+                    (int) out.getAtIndex(JAVA_LONG, 2), (int) out.getAtIndex(JAVA_LONG, 3));
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public void setThreads(int threads) {
+        try {
+            int rc = (int) lib.setNumThreads.invokeExact((long) threads);
+            if (rc != 0) throw new IllegalArgumentException(lib.lastErrorMessage());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public int threads() {
+        try {
+            return (int) (long) lib.getNumThreads.invokeExact();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @Override
+    public String blasInfo() {
+        try {
+            return "OpenBLAS " + JdynLibrary.cString((MemorySegment) lib.blasInfo.invokeExact());
+        } catch (Throwable t) {
+            return "OpenBLAS (unknown configuration)";
+        }
+    }
+
+    @Override
+    public String cudaStatus() {
+        return cuda().description();
+    }
+
+    @Override
+    public boolean cudaAvailable() {
+        return cuda().available();
+    }
+
+    private CudaProbe.Result cuda() {
+        CudaProbe.Result r = cuda;
+        if (r == null) {
+            synchronized (this) {
+                if (cuda == null) cuda = CudaProbe.probe();
+                r = cuda;
+            }
+        }
+        return r;
+    }
+}

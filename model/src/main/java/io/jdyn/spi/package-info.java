@@ -1,0 +1,10 @@
+/**
+ * Internal: the service-provider interface between the public API (compiled for Java 21) and the
+ * native backend in jdyn-ffm-bindings (compiled for Java 22, where the FFM API is final). Not for
+ * applications; it may change in any release.
+ *
+ * <p>The public API finds the backend with {@link java.util.ServiceLoader} (see {@link
+ * io.jdyn.spi.Backends}); the backend implements these interfaces and references nothing else of the
+ * API beyond the value types {@link io.jdyn.DType} and {@link io.jdyn.ode.BatchView}.
+ */
+package io.jdyn.spi;
