@@ -170,7 +170,7 @@ final class FfmBackend implements Backend {
     @Override
     public String blasInfo() {
         try {
-            return "OpenBLAS " + JdynLibrary.cString((MemorySegment) lib.blasInfo.invokeExact());
+            return JdynLibrary.cString((MemorySegment) lib.blasInfo.invokeExact());
         } catch (Throwable t) {
             return "OpenBLAS (unknown configuration)";
         }

@@ -1,0 +1,14 @@
+package io.jdyn.ffm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+class SolveStructsTest {
+    @Test
+    void layoutsMatchTheSizesPinnedInApiCpp() {
+        // native-core/src/api.cpp static_asserts the same sizes for the C structs.
+        assertEquals(33 * 8, SolveStructs.CONFIG.byteSize());
+        assertEquals(13 * 8, SolveStructs.STATS.byteSize());
+    }
+}
