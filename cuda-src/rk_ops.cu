@@ -2,6 +2,7 @@
 // engine uses, so the two backends cannot drift apart.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -20,7 +21,7 @@ struct Weights {
 
 __global__ void stage_combine_kernel(const double* y0, double h, Weights p, int nk, int64_t n, double* out) {
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) jdyn::kernels::stage_combine<double>(i, y0, h, p.w, p.k, nk, out);
+    if (i < n) jdyn::kernels::stage_combine<double, 1>(i, 1, y0, h, p.w, p.k, nk, out);
 }
 
 __global__ void error_sum_kernel(const double* y0, const double* y1, double h, Weights p, int nk, int64_t n,
@@ -29,8 +30,8 @@ __global__ void error_sum_kernel(const double* y0, const double* y1, double h, W
     const int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x;
     double v = 0.0;
     if (i < n) {
-        const double sc = jdyn::kernels::tolerance_scale(y0[i], y1[i], rtol, atol);
-        v = jdyn::kernels::scaled_error_sq<double>(i, h, p.w, p.k, nk, sc);
+        const double one = 1.0;
+        v = jdyn::kernels::scaled_error_sq<double, 1>(i, 1, 1, h, p.w, p.k, nk, y0, y1, &rtol, &atol, &one);
     }
     partial[threadIdx.x] = v;
     __syncthreads();
@@ -111,7 +112,10 @@ int32_t jdyn_cuda_selftest(double* max_diff) {
     }
     const double w[nk] = {0.25, -0.5, 1.0 / 3};
     const double* hk[nk] = {k0.data(), k1.data(), k2.data()};
-    for (int64_t i = 0; i < n; ++i) jdyn::kernels::stage_combine<double>(i, y0.data(), 0.1, w, hk, nk, host_out.data());
+    // The host twin: the same kernel body, in the CPU engine's block form.
+    for (int64_t i = 0; i < n; i += 256)
+        jdyn::kernels::stage_combine<double, 256>(i, (int)std::min<int64_t>(256, n - i), y0.data(), 0.1, w, hk, nk,
+                                                  host_out.data());
 
     double* d = nullptr;
     cudaError_t e = cudaMalloc(&d, sizeof(double) * (size_t)(5 * n));
@@ -126,10 +130,11 @@ int32_t jdyn_cuda_selftest(double* max_diff) {
     if (rc == 0) rc = (int32_t)cudaMemcpy(dev_out.data(), dout, sizeof(double) * n, cudaMemcpyDeviceToHost);
     double host_sum = 0, dev_sum = 0;
     if (rc == 0) {
-        for (int64_t i = 0; i < n; ++i) {
-            const double sc = jdyn::kernels::tolerance_scale(y0[i], host_out[i], 1e-3, 1e-6);
-            host_sum += jdyn::kernels::scaled_error_sq<double>(i, 0.1, w, hk, nk, sc);
-        }
+        const double rtol = 1e-3, atol = 1e-6, one = 1.0;
+        for (int64_t i = 0; i < n; i += 256)
+            host_sum += jdyn::kernels::scaled_error_sq<double, 256>(i, (int)std::min<int64_t>(256, n - i), 1, 0.1, w,
+                                                                    hk, nk, y0.data(), host_out.data(), &rtol, &atol,
+                                                                    &one);
         rc = jdyn_cuda_error_sum_f64(dy0, dout, 0.1, w, dk, nk, n, 1e-3, 1e-6, &dev_sum);
     }
     cudaFree(d);

@@ -121,8 +121,13 @@ private:
         return g;
     }
 
+    static constexpr int kBlock = 256;
+
     void combine(const T* base, double h, const double* w, int nk, T* out) {
-        for (int64_t i = 0; i < n_; ++i) kernels::stage_combine(i, base, h, w, kptr_.data(), nk, out);
+        for (int64_t i = 0; i < n_; i += kBlock) {
+            kernels::stage_combine<T, kBlock>(i, (int)std::min<int64_t>(kBlock, n_ - i), base, h, w, kptr_.data(), nk,
+                                              out);
+        }
     }
 
     // Computes the stages of a step of size h from (t_, y_) with k_[0] = f(t_, y_); ynew_ receives
@@ -173,13 +178,14 @@ private:
     double error_ratio(double h) {
         double e5 = 0, e3 = 0;
         const bool two = !tab_.b_error3.empty();
-        for (int64_t i = 0; i < n_; ++i) {
-            const int64_t d = i % D_;
-            if (normw_[(size_t)d] == 0.0) continue;
-            const double sc = kernels::tolerance_scale((double)y_[(size_t)i], (double)ynew_[(size_t)i],
-                                                       rtol_[(size_t)d], atol_[(size_t)d]);
-            e5 += kernels::scaled_error_sq(i, h, tab_.b_error.data(), kptr_.data(), S_, sc);
-            if (two) e3 += kernels::scaled_error_sq(i, h, tab_.b_error3.data(), kptr_.data(), S_, sc);
+        for (int64_t i = 0; i < n_; i += kBlock) {
+            const int len = (int)std::min<int64_t>(kBlock, n_ - i);
+            e5 += kernels::scaled_error_sq<T, kBlock>(i, len, D_, h, tab_.b_error.data(), kptr_.data(), S_, y_.data(),
+                                                      ynew_.data(), rtol_.data(), atol_.data(), normw_.data());
+            if (two)
+                e3 += kernels::scaled_error_sq<T, kBlock>(i, len, D_, h, tab_.b_error3.data(), kptr_.data(), S_,
+                                                          y_.data(), ynew_.data(), rtol_.data(), atol_.data(),
+                                                          normw_.data());
         }
         const double count = (double)B_ * (double)norm_count_;
         if (!two) return std::sqrt(e5 / count);
@@ -319,7 +325,9 @@ private:
         for (int p = 0; p < tab_.degree; ++p) {
             for (int i = 0; i < nk; ++i) weights_[(size_t)i] = tab_.dense_p[(size_t)i][(size_t)p];
             T* out = slot + (int64_t)(p + 1) * n_;
-            for (int64_t i = 0; i < n_; ++i) kernels::weighted_sum(i, h, weights_.data(), kptr_.data(), nk, out);
+            for (int64_t i = 0; i < n_; i += kBlock)
+                kernels::weighted_sum<T, kBlock>(i, (int)std::min<int64_t>(kBlock, n_ - i), h, weights_.data(),
+                                                 kptr_.data(), nk, out);
         }
     }
 

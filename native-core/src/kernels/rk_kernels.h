@@ -15,41 +15,67 @@
 namespace jdyn {
 namespace kernels {
 
+// Kernels work on a block of `len` consecutive elements starting at i0, with W >= len the block
+// capacity: the CPU engine calls them with W = 256 (the inner loops vectorise), a CUDA thread with
+// W = 1 and len = 1. Sums run in double whatever the state type.
+
 // out[i] = y0[i] + h * sum_j w[j] * k[j][i]: a stage input, a new state, or a dense-output point.
-template <class T>
-JDYN_HD void stage_combine(int64_t i, const T* y0, double h, const double* w, const T* const* k, int nk,
+template <class T, int W>
+JDYN_HD void stage_combine(int64_t i0, int len, const T* y0, double h, const double* w, const T* const* k, int nk,
                            T* out) {
-    double acc = 0.0;
+    double acc[W];
+    for (int e = 0; e < len; ++e) acc[e] = 0.0;
     for (int j = 0; j < nk; ++j) {
-        if (w[j] != 0.0) acc += w[j] * (double)k[j][i];
+        const double wj = w[j];
+        if (wj == 0.0) continue;
+        const T* kj = k[j] + i0;
+        for (int e = 0; e < len; ++e) acc[e] += wj * (double)kj[e];
     }
-    out[i] = (T)((double)y0[i] + h * acc);
+    for (int e = 0; e < len; ++e) out[i0 + e] = (T)((double)y0[i0 + e] + h * acc[e]);
 }
 
-// The tolerance scale of component i (d = i mod dim): atol_d + rtol_d * max(|y0|, |y1|).
+// The tolerance scale of one component: atol + rtol * max(|y0|, |y1|).
 JDYN_HD double tolerance_scale(double y0, double y1, double rtol, double atol) {
     return atol + rtol * fmax(fabs(y0), fabs(y1));
 }
 
-// Squared scaled error of component i for error weights e over the stages: ((h sum_j e_j k_j[i]) / scale)^2.
-template <class T>
-JDYN_HD double scaled_error_sq(int64_t i, double h, const double* e, const T* const* k, int nk, double scale) {
-    double acc = 0.0;
+// Sum over the block of mask_d * ((h sum_j e_j k_j[i]) / scale_i)^2, where d = i mod dim indexes the
+// per-component tolerances and the 0/1 norm mask (the seminorm).
+template <class T, int W>
+JDYN_HD double scaled_error_sq(int64_t i0, int len, int64_t dim, double h, const double* e, const T* const* k, int nk,
+                               const T* y0, const T* y1, const double* rtol, const double* atol,
+                               const double* mask) {
+    double acc[W];
+    for (int q = 0; q < len; ++q) acc[q] = 0.0;
     for (int j = 0; j < nk; ++j) {
-        if (e[j] != 0.0) acc += e[j] * (double)k[j][i];
+        const double ej = e[j];
+        if (ej == 0.0) continue;
+        const T* kj = k[j] + i0;
+        for (int q = 0; q < len; ++q) acc[q] += ej * (double)kj[q];
     }
-    double r = h * acc / scale;
-    return r * r;
+    double sum = 0.0;
+    int64_t d = i0 % dim;
+    for (int q = 0; q < len; ++q) {
+        const double sc = tolerance_scale((double)y0[i0 + q], (double)y1[i0 + q], rtol[d], atol[d]);
+        const double r = h * acc[q] / sc;
+        sum += mask[d] * r * r;
+        if (++d == dim) d = 0;
+    }
+    return sum;
 }
 
 // out[i] = h * sum_j w[j] * k[j][i]: one coefficient vector of a stored dense step.
-template <class T>
-JDYN_HD void weighted_sum(int64_t i, double h, const double* w, const T* const* k, int nk, T* out) {
-    double acc = 0.0;
+template <class T, int W>
+JDYN_HD void weighted_sum(int64_t i0, int len, double h, const double* w, const T* const* k, int nk, T* out) {
+    double acc[W];
+    for (int e = 0; e < len; ++e) acc[e] = 0.0;
     for (int j = 0; j < nk; ++j) {
-        if (w[j] != 0.0) acc += w[j] * (double)k[j][i];
+        const double wj = w[j];
+        if (wj == 0.0) continue;
+        const T* kj = k[j] + i0;
+        for (int e = 0; e < len; ++e) acc[e] += wj * (double)kj[e];
     }
-    out[i] = (T)(h * acc);
+    for (int e = 0; e < len; ++e) out[i0 + e] = (T)(h * acc[e]);
 }
 
 // out[i] = y[i] + a * x[i]

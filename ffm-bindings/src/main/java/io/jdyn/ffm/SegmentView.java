@@ -125,5 +125,15 @@ abstract sealed class SegmentView implements BatchView permits SegmentView.F64, 
         public void set(long i, double v) {
             segment.setAtIndex(JAVA_FLOAT, i, (float) v);
         }
+
+        @Override
+        public void copyTo(float[] dst) {
+            MemorySegment.copy(segment, JAVA_FLOAT, 0, dst, 0, batch * dim);
+        }
+
+        @Override
+        public void copyFrom(float[] src) {
+            MemorySegment.copy(src, 0, segment, JAVA_FLOAT, 0, batch * dim);
+        }
     }
 }
