@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 rc=0
+rm -rf ./*/target/surefire-reports
 mvn -q -B verify "$@" || rc=$?
 # One closing line over every JUnit report (Maven -q prints none of its own).
 python3 - <<'PY' || true

@@ -81,6 +81,8 @@ typedef struct jdyn_solve_config {
     void* event_ctx;
     double event_tol;           /* event time located within this (absolute) */
     int64_t event_direction;    /* 0 any, +1 rising (g goes - to +), -1 falling */
+    double event_max_check;     /* > 0: also sample g at most this far apart inside each step (so two
+                                   crossings within one step are seen); 0: only at step ends */
     int64_t dense;              /* 1: keep the interpolant of every accepted step (see jdyn_dense_*) */
 } jdyn_solve_config;
 

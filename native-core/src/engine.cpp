@@ -239,16 +239,36 @@ private:
         bool event = false;
         double event_theta = 1;
         if (cfg_.event) {
-            const double g_new = event_value(tn, ynew_.data());
-            const int64_t dirn = cfg_.event_direction;
-            const bool rising = g_prev_ < 0 && g_new >= 0;
-            const bool falling = g_prev_ > 0 && g_new <= 0;
-            if ((rising && dirn >= 0) || (falling && dirn <= 0)) {
-                event = true;
-                event_theta = locate_event(h, g_prev_, g_new);
-                stop_t = event_theta >= 1 ? tn : t_ + event_theta * h;
+            // g is sampled at the step's end and, with a check interval, at evenly spaced points
+            // inside it on the interpolant, so that two crossings within one step are not missed.
+            int64_t samples = 1;
+            if (cfg_.event_max_check > 0) {
+                samples = (int64_t)std::ceil(std::fabs(h) / cfg_.event_max_check);
+                samples = std::max<int64_t>(1, std::min<int64_t>(samples, 1 << 20));
             }
-            g_prev_ = g_new;
+            double g_a = g_prev_, theta_a = 0;
+            for (int64_t j = 1; j <= samples; ++j) {
+                const double theta_b = (double)j / (double)samples;
+                double g_b;
+                if (j == samples) {
+                    g_b = event_value(tn, ynew_.data());
+                } else {
+                    interpolate(h, theta_b, ytmp_.data());
+                    g_b = event_value(t_ + theta_b * h, ytmp_.data());
+                }
+                const int64_t dirn = cfg_.event_direction;
+                const bool rising = g_a < 0 && g_b >= 0;
+                const bool falling = g_a > 0 && g_b <= 0;
+                if ((rising && dirn >= 0) || (falling && dirn <= 0)) {
+                    event = true;
+                    event_theta = locate_event(h, theta_a, theta_b, g_a, g_b);
+                    stop_t = event_theta >= 1 ? tn : t_ + event_theta * h;
+                    break;
+                }
+                g_a = g_b;
+                theta_a = theta_b;
+            }
+            g_prev_ = g_a;
         }
         if (dense_) store_dense(h);
         while (next_out_ < cfg_.n_times && (cfg_.times[next_out_] - stop_t) * dir_ <= 0) {
@@ -276,9 +296,9 @@ private:
         }
     }
 
-    // Illinois false position on the interpolant, to within event_tol in t.
-    double locate_event(double h, double g_a, double g_b) {
-        double a = 0, b = 1, fa = g_a, fb = g_b;
+    // Illinois false position on the interpolant over [theta_a, theta_b], to within event_tol in t.
+    double locate_event(double h, double theta_a, double theta_b, double g_a, double g_b) {
+        double a = theta_a, b = theta_b, fa = g_a, fb = g_b;
         int side = 0;
         const double tol = cfg_.event_tol / std::fabs(h);
         for (int it = 0; it < 200 && (b - a) > tol; ++it) {

@@ -117,6 +117,8 @@ const ButcherTableau& validate_config(const jdyn_solve_config& c, const void* y0
     if (c.max_steps < 0) bad("max_steps must be >= 0 (0 = unlimited), got " + std::to_string(c.max_steps));
     if (c.event) {
         if (!(std::isfinite(c.event_tol) && c.event_tol > 0)) bad("event_tol must be > 0, got " + num(c.event_tol));
+        if (!(std::isfinite(c.event_max_check) && c.event_max_check >= 0))
+            bad("event_max_check must be >= 0 (0 = step ends only), got " + num(c.event_max_check));
         if (c.event_direction < -1 || c.event_direction > 1)
             bad("event_direction must be -1, 0 or 1, got " + std::to_string(c.event_direction));
     }

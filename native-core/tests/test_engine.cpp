@@ -225,6 +225,36 @@ TEST_CASE("a terminal event is located within its tolerance, with the state ther
     }
 }
 
+namespace {
+int32_t height_minus_5(void*, double, const void* zr, int64_t, int64_t, double* out) {
+    *out = static_cast<const double*>(zr)[0] - 5.0;
+    return 0;
+}
+}  // namespace
+
+TEST_CASE("a check interval finds an event crossing twice inside one step") {
+    // The ball's height is an exact quadratic: steps grow tenfold, and one long step holds both
+    // crossings of h = 5, where g has the same sign at either end.
+    const double v0 = 10, h0 = 1, g = 9.81;
+    const double t_up = (v0 - std::sqrt(v0 * v0 - 2 * g * (5 - h0))) / g;
+    std::vector<double> times = {0.0, 3.0};
+    jdyn_solve_config c = base_config(JDYN_DOPRI5, ballistic, times);
+    c.rtol = c.atol = 1e-10;
+    c.event = height_minus_5;
+    c.event_tol = 1e-12;
+    double y0[2] = {h0, v0}, ys[4], ev[2];
+    jdyn_solve_stats st;
+    REQUIRE(jdyn_solve(&c, y0, ys, ev, &st, nullptr) == JDYN_OK);
+    CHECK(st.event_found == 0);
+    c.event_max_check = 0.1;
+    REQUIRE(jdyn_solve(&c, y0, ys, ev, &st, nullptr) == JDYN_OK);
+    CHECK(st.event_found == 1);
+    CHECK(st.event_t == doctest::Approx(t_up).epsilon(1e-10));
+    CHECK(ev[0] == doctest::Approx(5.0).epsilon(1e-10));
+    c.event_max_check = -1;
+    CHECK(jdyn_solve(&c, y0, ys, ev, &st, nullptr) == JDYN_ERR_ARGUMENT);
+}
+
 TEST_CASE("backward integration, batches and float32") {
     // Backward from t = 2 to 0 recovers the initial values.
     std::vector<double> times = {2.0, 1.0, 0.0};

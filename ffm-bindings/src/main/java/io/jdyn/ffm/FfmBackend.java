@@ -89,6 +89,7 @@ final class FfmBackend implements Backend {
             SolveStructs.set(cfg, "event", r.event() == null ? MemorySegment.NULL : Upcalls.EVENT_STUB);
             SolveStructs.set(cfg, "event_tol", r.eventTolerance());
             SolveStructs.set(cfg, "event_direction", (long) r.eventDirection());
+            SolveStructs.set(cfg, "event_max_check", r.eventMaxCheck());
             SolveStructs.set(cfg, "dense", r.dense() ? 1L : 0L);
             MemorySegment stats = a.allocate(SolveStructs.STATS);
             MemorySegment denseOut = a.allocate(ValueLayout.ADDRESS);

@@ -51,6 +51,7 @@ final class SolveStructs {
             ADDRESS.withName("event_ctx"),
             JAVA_DOUBLE.withName("event_tol"),
             JAVA_LONG.withName("event_direction"),
+            JAVA_DOUBLE.withName("event_max_check"),
             JAVA_LONG.withName("dense"));
 
     static final StructLayout STATS = MemoryLayout.structLayout(

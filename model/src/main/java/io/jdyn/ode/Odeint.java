@@ -85,7 +85,8 @@ public final class Odeint {
                 options.minStep(), options.maxStep(), options.maxSteps(), options.stepTimes(), c.safety(),
                 c.ifactor(), c.dfactor(), c.pcoeff(), c.icoeff(), c.dcoeff(),
                 event == null ? null : event.function()::value, event == null ? 0 : event.tolerance(),
-                event == null ? 0 : event.direction().code(), options.dense(), y0Buffer, ys, eventState);
+                event == null ? 0 : event.direction().code(), event == null ? 0 : event.maxCheckInterval(),
+                options.dense(), y0Buffer, ys, eventState);
         SolveOutcome out;
         try {
             out = backend.solve(request);

@@ -34,6 +34,7 @@ public record SolveRequest(
         EventInvoker event,
         double eventTolerance,
         int eventDirection,
+        double eventMaxCheck,
         boolean dense,
         NativeBuffer y0,
         NativeBuffer ys,

@@ -56,6 +56,19 @@ class DetestTest {
         assertTrue(err <= 1e-6, p + " " + method + ": error at t=20 is " + err);
     }
 
+    static Stream<Arguments> classATimesLowOrderMethods() {
+        return Problems.detestA().stream().flatMap(p -> Stream.of("heun", "bosh3").map(m -> Arguments.of(p, m)));
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("classATimesLowOrderMethods")
+    void lowOrderAdaptiveMethodsOnClassA(Ode p, String method) {
+        double[] y = Problems.solveFinal(p.rhs(), p.y0(), TIMES, Problems.adaptive(method, 1e-6));
+        double err = Problems.maxAbsDiff(y, p.truth());
+        // diffrax's bar for methods of order < 4, which it runs at rtol = atol = 1e-6: 1e-3.
+        assertTrue(err <= 1e-3, p + " " + method + ": error at t=20 is " + err);
+    }
+
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("problemsTimesProportionalMethods")
     void errorShrinksWithTolerance(Ode p, String method) {
@@ -71,6 +84,18 @@ class DetestTest {
             // (a loose bar: ideal proportionality gives 100x), unless the error is already at the
             // round-off floor of the reference and of the sum of 10^3..10^4 steps (1e-12).
             boolean ok = errs[i] <= errs[i - 1] / 10 || errs[i] < 1e-12;
+            if (!ok) {
+                // The one allowed exception: the shortfall is the algorithm's, not jdyn's. DOP853's
+                // error estimate is optimistic on A3 (y' = y cos t), where Hipparchus's own
+                // DormandPrince853 gains only 9.2x from 1e-6 to 1e-8 too. Accept it only when the
+                // twin shows the same shortfall and jdyn's error is no worse than 1.5x the twin's
+                // (identical algorithms agree to round-off; 1.5x leaves room for summation order).
+                double twinLoose = Problems.maxAbsDiff(
+                        Problems.hipparchusTwin(method, p.rhs(), p.y0(), p.t1(), tols[i - 1]), truth);
+                double twinTight = Problems.maxAbsDiff(
+                        Problems.hipparchusTwin(method, p.rhs(), p.y0(), p.t1(), tols[i]), truth);
+                ok = twinTight > twinLoose / 10 && errs[i] <= 1.5 * twinTight;
+            }
             assertTrue(ok, p + " " + method + ": errors at tol 1e-4, 1e-6, 1e-8 are " + errs[0] + ", " + errs[1]
                     + ", " + errs[2]);
         }

@@ -11,7 +11,9 @@ import java.util.function.DoubleFunction;
 import org.hipparchus.ode.ExpandableODE;
 import org.hipparchus.ode.ODEState;
 import org.hipparchus.ode.OrdinaryDifferentialEquation;
+import org.hipparchus.ode.nonstiff.DormandPrince54Integrator;
 import org.hipparchus.ode.nonstiff.DormandPrince853Integrator;
+import org.hipparchus.ode.nonstiff.EmbeddedRungeKuttaIntegrator;
 import org.hipparchus.special.elliptic.jacobi.CopolarN;
 import org.hipparchus.special.elliptic.jacobi.JacobiElliptic;
 import org.hipparchus.special.elliptic.jacobi.JacobiEllipticBuilder;
@@ -79,6 +81,24 @@ final class Problems {
 
     /** Hipparchus's DormandPrince853Integrator at rtol = atol = 1e-13: an independent reference. */
     static double[] reference(Rhs rhs, double[] y0, double t0, double t1) {
+        return hipparchus(new DormandPrince853Integrator(0, Math.abs(t1 - t0), 1e-13, 1e-13), rhs, y0, t0, t1);
+    }
+
+    /**
+     * The same algorithm in Hipparchus at rtol = atol = tol: DormandPrince54 for "dopri5", DormandPrince853
+     * for "dopri8". Both use the classic I controller (safety 0.9, factors in [0.2, 10]) as jdyn does.
+     */
+    static double[] hipparchusTwin(String method, Rhs rhs, double[] y0, double t1, double tol) {
+        EmbeddedRungeKuttaIntegrator in = switch (method) {
+            case "dopri5" -> new DormandPrince54Integrator(0, t1, tol, tol);
+            case "dopri8" -> new DormandPrince853Integrator(0, t1, tol, tol);
+            default -> throw new IllegalArgumentException("no Hipparchus twin for " + method);
+        };
+        return hipparchus(in, rhs, y0, 0, t1);
+    }
+
+    private static double[] hipparchus(EmbeddedRungeKuttaIntegrator integrator, Rhs rhs, double[] y0, double t0,
+            double t1) {
         int dim = y0.length;
         OrdinaryDifferentialEquation ode = new OrdinaryDifferentialEquation() {
             @Override
@@ -93,8 +113,8 @@ final class Problems {
                 return dy;
             }
         };
-        DormandPrince853Integrator dp853 = new DormandPrince853Integrator(0, Math.abs(t1 - t0), 1e-13, 1e-13);
-        return dp853.integrate(new ExpandableODE(ode), new ODEState(t0, y0.clone()), t1).getPrimaryState();
+        integrator.setMaxEvaluations(Integer.MAX_VALUE);
+        return integrator.integrate(new ExpandableODE(ode), new ODEState(t0, y0.clone()), t1).getPrimaryState();
     }
 
     static double maxAbsDiff(double[] a, double[] b) {
