@@ -31,7 +31,7 @@ __global__ void error_sum_kernel(const double* y0, const double* y1, double h, W
     double v = 0.0;
     if (i < n) {
         const double one = 1.0;
-        v = jdyn::kernels::scaled_error_sq<double, 1>(i, 1, 1, h, p.w, p.k, nk, y0, y1, &rtol, &atol, &one);
+        v = jdyn::kernels::scaled_error_sq<double, 1, true>(i, 1, 1, h, p.w, p.k, nk, y0, y1, &rtol, &atol, &one);
     }
     partial[threadIdx.x] = v;
     __syncthreads();
@@ -132,7 +132,7 @@ int32_t jdyn_cuda_selftest(double* max_diff) {
     if (rc == 0) {
         const double rtol = 1e-3, atol = 1e-6, one = 1.0;
         for (int64_t i = 0; i < n; i += 256)
-            host_sum += jdyn::kernels::scaled_error_sq<double, 256>(i, (int)std::min<int64_t>(256, n - i), 1, 0.1, w,
+            host_sum += jdyn::kernels::scaled_error_sq<double, 256, true>(i, (int)std::min<int64_t>(256, n - i), 1, 0.1, w,
                                                                     hk, nk, y0.data(), host_out.data(), &rtol, &atol,
                                                                     &one);
         rc = jdyn_cuda_error_sum_f64(dy0, dout, 0.1, w, dk, nk, n, 1e-3, 1e-6, &dev_sum);

@@ -121,6 +121,64 @@ JDYN_API int32_t jdyn_dense_eval(const jdyn_dense* dense, const double* ts, int6
 JDYN_API int32_t jdyn_dense_span(const jdyn_dense* dense, double* t_first, double* t_last, int64_t* steps);
 JDYN_API void jdyn_dense_free(jdyn_dense* dense);
 
+/* ---- Layer programs: vector fields made of layers, run natively --------------------------------
+ * A program maps [batch, dim_in] to [batch, dim_out] through its layers in order, with an input
+ * t (the time) available to the layers that use it. Parameters live in one flat buffer owned by the
+ * caller (the program only knows each layer's offset and count in it), in the program's dtype. */
+enum jdyn_layer_kind {
+    JDYN_LAYER_LINEAR = 0,    /* y = x W^T + b; W [out, in] then b [out] in the parameters */
+    JDYN_LAYER_TANH = 1,
+    JDYN_LAYER_RELU = 2,
+    JDYN_LAYER_SOFTPLUS = 3,  /* log(1 + exp(beta x)) / beta, linear above threshold (PyTorch's) */
+    JDYN_LAYER_SIGMOID = 4,
+    JDYN_LAYER_SIN = 5,
+    JDYN_LAYER_ELU = 6,       /* alpha (exp(x) - 1) for x < 0 */
+    JDYN_LAYER_SILU = 7,      /* x sigmoid(x) */
+    JDYN_LAYER_DEPTHCAT = 8,  /* appends t as one more column (torchdyn's DepthCat(1)) */
+    JDYN_LAYER_AUGMENTER = 9, /* appends `out_features` zero columns (ANODE's augmentation) */
+    JDYN_LAYER_GALLINEAR = 10 /* Galerkin linear layer: W(t) = sum_k phi_k(t) W_k, b(t) likewise */
+};
+
+enum jdyn_galerkin_basis {
+    JDYN_BASIS_FOURIER = 0,    /* phi = 1, cos(w t), sin(w t), cos(2 w t), ... with w = 2 pi / period */
+    JDYN_BASIS_POLYNOMIAL = 1  /* phi = 1, t, t^2, ... */
+};
+
+typedef struct jdyn_layer_spec {
+    int64_t kind;           /* enum jdyn_layer_kind */
+    int64_t out_features;   /* LINEAR, GALLINEAR: output width; AUGMENTER: zero columns added; else 0 */
+    int64_t bias;           /* LINEAR, GALLINEAR: 1 with a bias, 0 without */
+    int64_t basis;          /* GALLINEAR: enum jdyn_galerkin_basis */
+    int64_t n_basis;        /* GALLINEAR: number of basis functions (>= 1) */
+    double alpha;           /* ELU: alpha (1.0); SOFTPLUS: beta (1.0); GALLINEAR Fourier: period (1.0) */
+    double threshold;       /* SOFTPLUS: threshold (20.0) */
+} jdyn_layer_spec;
+
+typedef struct jdyn_program jdyn_program;
+
+/* Builds a program from n_layers specs for inputs of width dim_in; widths are checked layer by layer. */
+JDYN_API int32_t jdyn_program_create(const jdyn_layer_spec* layers, int64_t n_layers, int64_t dtype,
+                                     int64_t dim_in, jdyn_program** out);
+JDYN_API void jdyn_program_free(jdyn_program* program);
+JDYN_API int32_t jdyn_program_info(const jdyn_program* program, int64_t* dim_in, int64_t* dim_out,
+                                   int64_t* n_params);
+/* Where layer `layer`'s parameters sit in the flat buffer (count 0 for layers without any). */
+JDYN_API int32_t jdyn_program_layer_params(const jdyn_program* program, int64_t layer, int64_t* offset,
+                                           int64_t* count);
+/* PyTorch's default initialisation, reproducible from seed: Linear weights Kaiming-uniform with
+ * a = sqrt(5) (uniform in +-1/sqrt(fan_in)), biases uniform in +-1/sqrt(fan_in); GalLinear alike. */
+JDYN_API int32_t jdyn_program_init_params(const jdyn_program* program, uint64_t seed, void* params);
+/* out [batch, dim_out] = program(t, z [batch, dim_in]). */
+JDYN_API int32_t jdyn_program_forward(const jdyn_program* program, const void* params, double t, const void* z,
+                                      int64_t batch, void* out);
+/* gz [batch, dim_in] = v^T d out / dz (overwritten); gparams [n_params] += v^T d out / dtheta (NULL to
+ * skip); *gt += v^T d out / dt (NULL to skip). v is [batch, dim_out]. */
+JDYN_API int32_t jdyn_program_vjp(const jdyn_program* program, const void* params, double t, const void* z,
+                                  const void* v, int64_t batch, void* gz, void* gparams, double* gt);
+/* out [batch, dim_out] = (d out / dz) u for u [batch, dim_in]. */
+JDYN_API int32_t jdyn_program_jvp(const jdyn_program* program, const void* params, double t, const void* z,
+                                  const void* u, int64_t batch, void* out);
+
 /* Linear algebra threads (OpenBLAS, linked into libjdyn). Default 1. */
 JDYN_API int32_t jdyn_set_num_threads(int64_t threads);
 JDYN_API int64_t jdyn_get_num_threads(void);

@@ -10,11 +10,18 @@
 #include <vector>
 
 #include "kernels/rk_kernels.h"
+#include "engine_variants.h"
 #include "method_registry.h"
 #include "status.h"
-#include "validate.h"
+
+// Compiled twice (see engine_avx2.cpp): JDYN_ISA names the namespace of each instruction-set
+// variant, and engine_dispatch.cpp picks one at run time.
+#ifndef JDYN_ISA
+#define JDYN_ISA isa_base
+#endif
 
 namespace jdyn {
+namespace JDYN_ISA {
 
 namespace {
 
@@ -30,6 +37,11 @@ std::string fmt(const char* format, ...) {
 
 template <class T>
 int64_t first_non_finite(const T* v, int64_t n) {
+    // x * 0 is 0 for every finite x and NaN for NaN and infinities: a vectorisable scan first, the
+    // element-wise search only when something is wrong.
+    double probe = 0.0;
+    for (int64_t i = 0; i < n; ++i) probe += (double)v[i] * 0.0;
+    if (probe == 0.0) return -1;
     for (int64_t i = 0; i < n; ++i) {
         if (!std::isfinite((double)v[i])) return i;
     }
@@ -59,6 +71,7 @@ public:
             normw_[d] = cfg.norm_weights ? cfg.norm_weights[d] : 1.0;
             if (normw_[d] != 0.0) ++norm_count_;
         }
+        uniform_tolerances_ = !cfg.rtol_vec && !cfg.atol_vec && norm_count_ == D_;
         t0_ = cfg.times[0];
         t1_ = cfg.times[cfg.n_times - 1];
         dir_ = t1_ > t0_ ? 1.0 : -1.0;
@@ -93,6 +106,7 @@ private:
     std::vector<T> y_, ynew_, ytmp_;
     std::vector<double> weights_, rtol_, atol_, normw_;
     int64_t norm_count_;
+    bool uniform_tolerances_ = false;  // scalar rtol and atol, no mask: the error loop vectorises
     double t0_, t1_, dir_, t_ = 0;
     bool extras_done_ = false;
     int64_t next_out_ = 1;
@@ -180,18 +194,22 @@ private:
         const bool two = !tab_.b_error3.empty();
         for (int64_t i = 0; i < n_; i += kBlock) {
             const int len = (int)std::min<int64_t>(kBlock, n_ - i);
-            e5 += kernels::scaled_error_sq<T, kBlock>(i, len, D_, h, tab_.b_error.data(), kptr_.data(), S_, y_.data(),
-                                                      ynew_.data(), rtol_.data(), atol_.data(), normw_.data());
-            if (two)
-                e3 += kernels::scaled_error_sq<T, kBlock>(i, len, D_, h, tab_.b_error3.data(), kptr_.data(), S_,
-                                                          y_.data(), ynew_.data(), rtol_.data(), atol_.data(),
-                                                          normw_.data());
+            e5 += error_block(i, len, tab_.b_error.data(), h);
+            if (two) e3 += error_block(i, len, tab_.b_error3.data(), h);
         }
         const double count = (double)B_ * (double)norm_count_;
         if (!two) return std::sqrt(e5 / count);
         double deno = e5 + 0.01 * e3;
         if (deno <= 0) return 0.0;
         return e5 / std::sqrt(count * deno);
+    }
+
+    double error_block(int64_t i, int len, const double* weights, double h) {
+        if (uniform_tolerances_)
+            return kernels::scaled_error_sq<T, kBlock, true>(i, len, D_, h, weights, kptr_.data(), S_, y_.data(),
+                                                             ynew_.data(), rtol_.data(), atol_.data(), normw_.data());
+        return kernels::scaled_error_sq<T, kBlock, false>(i, len, D_, h, weights, kptr_.data(), S_, y_.data(),
+                                                          ynew_.data(), rtol_.data(), atol_.data(), normw_.data());
     }
 
     double rms_scaled(const T* v, const T* scale_ref) const {
@@ -521,15 +539,13 @@ void run_typed(const jdyn_solve_config& cfg, const ButcherTableau& tab, const vo
 
 }  // namespace
 
-void solve(const jdyn_solve_config& cfg, const void* y0, void* ys, void* event_state, jdyn_solve_stats& st,
-           std::unique_ptr<DenseOutput>* dense) {
-    std::memset(&st, 0, sizeof st);
-    st.bad_index = -1;
-    const ButcherTableau& tab = validate_config(cfg, y0);
+void run_engine(const jdyn_solve_config& cfg, const ButcherTableau& tab, const void* y0, void* ys,
+                void* event_state, jdyn_solve_stats& st, std::unique_ptr<DenseOutput>* dense) {
     if (cfg.dtype == JDYN_FLOAT32)
         run_typed<float>(cfg, tab, y0, ys, event_state, st, dense);
     else
         run_typed<double>(cfg, tab, y0, ys, event_state, st, dense);
 }
 
+}  // namespace JDYN_ISA
 }  // namespace jdyn

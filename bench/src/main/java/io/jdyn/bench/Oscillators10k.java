@@ -1,0 +1,228 @@
+package io.jdyn.bench;
+
+import io.jdyn.Tensor;
+import io.jdyn.ode.Odeint;
+import io.jdyn.ode.SolveOptions;
+import io.jdyn.ode.SolveStats;
+import io.jdyn.ode.Solution;
+import io.jdyn.ode.VectorField;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import org.hipparchus.ode.ODEState;
+import org.hipparchus.ode.ODEStateAndDerivative;
+import org.hipparchus.ode.OrdinaryDifferentialEquation;
+import org.hipparchus.ode.nonstiff.DormandPrince54Integrator;
+
+/**
+ * oscillators-10k: 10,000 damped oscillators x'' + 2 zeta w x' + w^2 x = 0, x(0) = 1, v(0) = 0, on
+ * [0, 10], w over [0.5, 2] and zeta over [0.05, 0.3] on a 100 x 100 grid. jdyn solves them as one
+ * batch [10000, 2] with dopri5 and a Java vector field; Hipparchus's DormandPrince54Integrator solves
+ * them one by one with the same rtol and atol. Both are checked against the closed form at t = 10.
+ *
+ * <p>jdyn's batch shares one step size, controlled by the RMS of the scaled error over the whole
+ * batch, so at equal tolerances its worst oscillator can be less accurate than Hipparchus's, which
+ * controls each oscillator's own error. The second line, oscillators-10k-matched, tightens jdyn's
+ * tolerance until its maximum error is no worse than Hipparchus's, and times that.
+ */
+final class Oscillators10k implements Benchmark {
+    static final int N = 10_000;
+    static final int GRID = 100;
+    static final double T_END = 10;
+    private static final String BASELINE = "DormandPrince54Integrator, one oscillator at a time";
+    private static final String ERROR_MEASURE = "max over the batch of |x - x_exact| and |v - v_exact| at t = 10";
+
+    private final double tol = Double.parseDouble(System.getProperty("bench.oscillators.tol", "1e-6"));
+    private final double[] damping = new double[N]; // 2 zeta w
+    private final double[] stiffness = new double[N]; // w^2
+    private final double[] omega = new double[N];
+    private final double[] zeta = new double[N];
+
+    Oscillators10k() {
+        for (int b = 0; b < N; b++) {
+            omega[b] = 0.5 + 1.5 * (b / GRID) / (GRID - 1.0);
+            zeta[b] = 0.05 + 0.25 * (b % GRID) / (GRID - 1.0);
+            damping[b] = 2 * zeta[b] * omega[b];
+            stiffness[b] = omega[b] * omega[b];
+        }
+    }
+
+    @Override
+    public String unit() {
+        return "ms";
+    }
+
+    /** One jdyn solve: final states [N * 2] and the statistics. */
+    private record JdynRun(double[] end, SolveStats stats) {}
+
+    private JdynRun jdyn(double rtol, double atol) {
+        return jdyn(rtol, atol, null);
+    }
+
+    /** With fieldNs non-null, the time spent inside the Java field is added to fieldNs[0]. */
+    private JdynRun jdyn(double rtol, double atol, long[] fieldNs) {
+        final double[] c = damping;
+        final double[] k = stiffness;
+        VectorField plain = (t, z, dz) -> {
+            int n = z.batch();
+            for (int b = 0; b < n; b++) {
+                long i = 2L * b;
+                double x = z.get(i);
+                double v = z.get(i + 1);
+                dz.set(i, v);
+                dz.set(i + 1, -c[b] * v - k[b] * x);
+            }
+        };
+        VectorField field = fieldNs == null ? plain : (t, z, dz) -> {
+            long start = System.nanoTime();
+            plain.evaluate(t, z, dz);
+            fieldNs[0] += System.nanoTime() - start;
+        };
+        double[] init = new double[2 * N];
+        for (int b = 0; b < N; b++) init[2 * b] = 1;
+        SolveOptions options = SolveOptions.builder().method("dopri5").rtol(rtol).atol(atol).maxSteps(0).build();
+        try (Tensor y0 = Tensor.of(init, N, 2);
+                Solution s = Odeint.odeint(field, y0, new double[] {0, T_END}, options)) {
+            double[] ys = s.ys().toDoubleArray(); // [2, N, 2]
+            double[] end = new double[2 * N];
+            System.arraycopy(ys, 2 * N, end, 0, 2 * N);
+            return new JdynRun(end, s.stats());
+        }
+    }
+
+    private static final class Oscillator implements OrdinaryDifferentialEquation {
+        double c;
+        double k;
+
+        @Override
+        public int getDimension() {
+            return 2;
+        }
+
+        @Override
+        public double[] computeDerivatives(double t, double[] y) {
+            return new double[] {y[1], -c * y[1] - k * y[0]};
+        }
+    }
+
+    /** Hipparchus, one by one: final states [N * 2]; evaluations summed into evals[0]. */
+    private double[] hipparchus(double rtol, double atol, long[] evals) {
+        DormandPrince54Integrator integrator = new DormandPrince54Integrator(0, T_END, atol, rtol);
+        Oscillator osc = new Oscillator();
+        double[] end = new double[2 * N];
+        long total = 0;
+        for (int b = 0; b < N; b++) {
+            osc.c = damping[b];
+            osc.k = stiffness[b];
+            ODEStateAndDerivative s = integrator.integrate(osc, new ODEState(0, new double[] {1, 0}), T_END);
+            double[] y = s.getPrimaryState();
+            end[2 * b] = y[0];
+            end[2 * b + 1] = y[1];
+            total += integrator.getEvaluations();
+        }
+        evals[0] = total;
+        return end;
+    }
+
+    private double maxError(double[] end) {
+        double worst = 0;
+        for (int b = 0; b < N; b++) {
+            double w = omega[b];
+            double alpha = zeta[b] * w;
+            double beta = w * Math.sqrt(1 - zeta[b] * zeta[b]);
+            double decay = Math.exp(-alpha * T_END);
+            double cos = Math.cos(beta * T_END);
+            double sin = Math.sin(beta * T_END);
+            double x = decay * (cos + alpha / beta * sin);
+            double v = -decay * (w * w / beta) * sin;
+            worst = Math.max(worst, Math.max(Math.abs(end[2 * b] - x), Math.abs(end[2 * b + 1] - v)));
+        }
+        return worst;
+    }
+
+    @Override
+    public void run(Consumer<Json> out) throws Exception {
+        long[] evals = new long[1];
+        double baseErr = maxError(hipparchus(tol, tol, evals));
+        long baseEvals = evals[0];
+        JdynRun check = jdyn(tol, tol);
+        double jdynErr = maxError(check.end());
+        BenchMain.log(String.format(Locale.ROOT, "  tol %.3g: jdyn max error %.3g (%s), hipparchus max error %.3g",
+                tol, jdynErr, check.stats(), baseErr));
+
+        // the same accuracy: tighten jdyn's tolerance by quarter decades until its worst error is no worse
+        double matched = tol;
+        JdynRun matchedRun = check;
+        double matchedErr = jdynErr;
+        for (int step = 1; matchedErr > baseErr && step <= 40; step++) {
+            matched = tol * Math.pow(10, -step / 4.0);
+            matchedRun = jdyn(matched, matched);
+            matchedErr = maxError(matchedRun.end());
+            BenchMain.log(String.format(Locale.ROOT, "  jdyn tol %.3g: max error %.3g", matched, matchedErr));
+        }
+        boolean found = matchedErr <= baseErr;
+        boolean tightened = found && matched != tol;
+
+        // timed in alternation, so that load that comes and goes hits every side alike
+        final double mt = matched;
+        Timing.Body hip = () -> hipparchus(tol, tol, new long[1]);
+        Timing.Body same = () -> jdyn(tol, tol);
+        Timing.Result[] r = tightened
+                ? Timing.interleaved(new String[] {"hipparchus one by one", "jdyn batch",
+                        "jdyn batch, matched tolerance " + Json.number(mt)}, 3, 11, hip, same, () -> jdyn(mt, mt))
+                : Timing.interleaved(new String[] {"hipparchus one by one", "jdyn batch"}, 3, 11, hip, same);
+        Timing.Result base = r[0];
+        Timing.Result mine = r[1];
+        Timing.Result tight = tightened ? r[2] : mine;
+
+        // where jdyn's time goes: the share spent inside the Java field (instrumented runs, not the timed ones)
+        List<double[]> shares = new ArrayList<>();
+        Timing.measure("jdyn batch, field instrumented", 5, 7, () -> {
+            long[] fieldNs = {0};
+            long start = System.nanoTime();
+            jdyn(tol, tol, fieldNs);
+            long total = System.nanoTime() - start;
+            shares.add(new double[] {fieldNs[0] / 1e6, (double) fieldNs[0] / total});
+        });
+        List<double[]> timed = shares.subList(shares.size() - 7, shares.size());
+        double fieldMs = Timing.median(timed.stream().mapToDouble(x -> x[0]).toArray());
+        double share = Timing.median(timed.stream().mapToDouble(x -> x[1]).toArray());
+        BenchMain.log(String.format(Locale.ROOT, "  jdyn: %.3f ms inside the Java field per solve, %.0f%% of the solve",
+                fieldMs, 100 * share));
+
+        Json line = Json.bench("oscillators-10k").num("value", mine.medianMs()).str("unit", "ms")
+                .str("baseline", Hipparchus.version() + " " + BASELINE).num("baseline_value", base.medianMs())
+                .num("ratio", mine.medianNs() / base.medianNs());
+        describe(line, tol, check, jdynErr, baseErr, baseEvals);
+        line.num("jdyn_field_ms", fieldMs).num("jdyn_field_share", share)
+                .str("field_share_measure", "median of 7 instrumented solves after warm-up: time inside the Java field"
+                        + " / solve time");
+        out.accept(mine.describe(line));
+
+        Json m = Json.bench("oscillators-10k-matched");
+        if (!found) {
+            m.nul("value").str("unit", "ms").str("error", "no tolerance down to " + Json.number(matched)
+                    + " brought jdyn's max error down to Hipparchus's");
+            out.accept(m);
+            return;
+        }
+        m.num("value", tight.medianMs()).str("unit", "ms")
+                .str("baseline", Hipparchus.version() + " " + BASELINE + ", at rtol = atol = " + Json.number(tol))
+                .num("baseline_value", base.medianMs()).num("ratio", tight.medianNs() / base.medianNs());
+        describe(m, matched, matchedRun, matchedErr, baseErr, baseEvals);
+        m.num("baseline_rtol", tol).num("baseline_atol", tol).bool("tightened", tightened)
+                .str("matching", "jdyn rtol = atol = " + Json.number(tol) + " * 10^(-k/4), smallest k >= 0 with "
+                        + "jdyn_max_error <= baseline_max_error");
+        out.accept(tight.describe(m));
+    }
+
+    private void describe(Json j, double t, JdynRun run, double jdynErr, double baseErr, long baseEvals) {
+        j.num("batch", N).num("dim", 2).str("method", "dopri5").str("dtype", "float64").num("rtol", t).num("atol", t)
+                .num("t_end", T_END).str("omega", "0.5..2").str("zeta", "0.05..0.3")
+                .num("jdyn_max_error", jdynErr).num("baseline_max_error", baseErr).str("error_measure", ERROR_MEASURE)
+                .num("jdyn_accepted", run.stats().accepted()).num("jdyn_rejected", run.stats().rejected())
+                .num("jdyn_nfe", run.stats().nfe()).num("baseline_nfe_total", baseEvals)
+                .str("field", "Java lambda, flat get/set over the BatchView");
+    }
+}
