@@ -179,6 +179,72 @@ JDYN_API int32_t jdyn_program_vjp(const jdyn_program* program, const void* param
 JDYN_API int32_t jdyn_program_jvp(const jdyn_program* program, const void* params, double t, const void* z,
                                   const void* u, int64_t batch, void* out);
 
+/* ---- Solves of layer programs, and their gradients ----------------------------------------------
+ * Sensitivity methods, by torchdyn's names: "autograd" backpropagates through the accepted steps
+ * (the solve lands a step on every output time; memory grows with the steps), "adjoint" backsolves
+ * [z, a_z, a_theta] (O(1) memory in the steps), "interpolated_adjoint" backsolves [a_z, a_theta] with
+ * z from the forward interpolant. The adjoint modes control the backward step with the seminorm
+ * (a_theta and the integral loss left out) unless seminorm = 0. */
+enum jdyn_sensitivity { JDYN_SENS_AUTOGRAD = 0, JDYN_SENS_ADJOINT = 1, JDYN_SENS_INTERPOLATED_ADJOINT = 2 };
+
+/* A running cost l(t, z) summed over the batch (torchdyn's integral_loss): writes l to *value and
+ * dl/dz [batch, dim] (the solve's dtype) to grad. Returns 0 on success. */
+typedef int32_t (*jdyn_integral_fn)(void* ctx, double t, const void* z, int64_t batch, int64_t dim, double* value,
+                                    void* grad);
+
+typedef struct jdyn_grad_options {
+    int64_t sensitivity;        /* enum jdyn_sensitivity */
+    int64_t seminorm;           /* adjoint modes: 1 (default) seminorm, 0 Hairer's norm over all of it */
+    double rtol;                /* backward tolerances; 0 = the forward solve's */
+    double atol;
+    int64_t max_steps;          /* backward; 0 = the forward solve's */
+    jdyn_integral_fn integral;  /* NULL for none */
+    void* integral_ctx;
+} jdyn_grad_options;
+
+typedef struct jdyn_backward_stats {
+    int64_t nfe;                /* backward evaluations (vector field or its VJP) */
+    int64_t accepted;
+    int64_t rejected;
+} jdyn_backward_stats;
+
+typedef struct jdyn_tape jdyn_tape;
+
+/* Solves with the program as the vector field (config->field is ignored). With tape != NULL, keeps
+ * what grad->sensitivity needs for jdyn_tape_backward (params must then stay unchanged and alive until
+ * the tape is freed). integral_value (may be NULL) receives the integral loss. */
+JDYN_API int32_t jdyn_program_solve(const jdyn_solve_config* config, const jdyn_program* program, const void* params,
+                                    const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
+                                    double* integral_value, jdyn_tape** tape);
+/* A differentiable vector field from outside the core (a Java field with its own VJP): forward as
+ * jdyn_field_fn; vjp writes gz = v^T df/dz [batch, dim] (overwritten), adds v^T df/dtheta to gparams
+ * [n_params] and v^T df/dt to *gt (either may be NULL: skip it). Returns 0 on success. */
+typedef int32_t (*jdyn_vjp_fn)(void* ctx, double t, const void* z, const void* v, int64_t batch, int64_t dim,
+                               void* gz, void* gparams, double* gt);
+
+typedef struct jdyn_diff_field {
+    jdyn_field_fn forward;
+    void* forward_ctx;
+    jdyn_vjp_fn vjp;
+    void* vjp_ctx;
+    int64_t n_params;
+} jdyn_diff_field;
+
+/* As jdyn_program_solve, with a differentiable field from outside the core. */
+JDYN_API int32_t jdyn_diff_field_solve(const jdyn_solve_config* config, const jdyn_diff_field* field,
+                                       const jdyn_grad_options* grad, const void* y0, void* ys,
+                                       jdyn_solve_stats* stats, double* integral_value, jdyn_tape** tape);
+
+/* Gradients from ys_cotangent [n_times, batch, dim] (NULL = zeros, e.g. an integral loss alone):
+ * g_y0 [batch, dim] and g_times [n_times] overwritten, g_params [n_params] accumulated; any may be NULL. */
+JDYN_API int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params,
+                                    double* g_times, jdyn_backward_stats* stats);
+/* Accepted steps recorded (autograd) and native bytes held by the tape. */
+JDYN_API int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* bytes);
+/* The step boundaries of an autograd tape: steps + 1 times. */
+JDYN_API int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out);
+JDYN_API void jdyn_tape_free(jdyn_tape* tape);
+
 /* Linear algebra threads (OpenBLAS, linked into libjdyn). Default 1. */
 JDYN_API int32_t jdyn_set_num_threads(int64_t threads);
 JDYN_API int64_t jdyn_get_num_threads(void);

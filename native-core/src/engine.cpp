@@ -51,8 +51,8 @@ int64_t first_non_finite(const T* v, int64_t n) {
 template <class T>
 class Engine {
 public:
-    Engine(const jdyn_solve_config& cfg, const ButcherTableau& tab, jdyn_solve_stats& st)
-        : cfg_(cfg), tab_(tab), st_(st), B_(cfg.batch), D_(cfg.dim), n_(cfg.batch * cfg.dim), S_(tab.stages),
+    Engine(const jdyn_solve_config& cfg, const ButcherTableau& tab, jdyn_solve_stats& st, StepObserver* observer)
+        : observer_(observer), cfg_(cfg), tab_(tab), st_(st), B_(cfg.batch), D_(cfg.dim), n_(cfg.batch * cfg.dim), S_(tab.stages),
           X_((int)tab.dense_c.size()) {
         k_.assign((size_t)(S_ + X_), std::vector<T>((size_t)n_));
         kptr_.resize((size_t)(S_ + X_));
@@ -96,6 +96,7 @@ public:
     }
 
 private:
+    StepObserver* observer_;
     const jdyn_solve_config& cfg_;
     const ButcherTableau& tab_;
     jdyn_solve_stats& st_;
@@ -371,6 +372,7 @@ private:
 
     // Accepts the step ending at t_next: the new state becomes current and k_[0] becomes f there.
     void advance(double h, double t_next) {
+        if (observer_) observer_->on_step(t_, t_next, y_.data());
         t_ = t_next;
         std::swap(y_, ynew_);
         if (tab_.fsal) {
@@ -524,10 +526,10 @@ private:
 
 template <class T>
 void run_typed(const jdyn_solve_config& cfg, const ButcherTableau& tab, const void* y0, void* ys, void* ev,
-               jdyn_solve_stats& st, std::unique_ptr<DenseOutput>* dense) {
+               jdyn_solve_stats& st, std::unique_ptr<DenseOutput>* dense, StepObserver* observer) {
     std::unique_ptr<DenseStore<T>> store;
     if (cfg.dense && dense) store = std::make_unique<DenseStore<T>>(cfg.batch * cfg.dim, tab.degree, cfg.times[0]);
-    Engine<T> engine(cfg, tab, st);
+    Engine<T> engine(cfg, tab, st, observer);
     try {
         engine.run(static_cast<const T*>(y0), static_cast<T*>(ys), static_cast<T*>(ev), store.get());
     } catch (...) {
@@ -540,11 +542,11 @@ void run_typed(const jdyn_solve_config& cfg, const ButcherTableau& tab, const vo
 }  // namespace
 
 void run_engine(const jdyn_solve_config& cfg, const ButcherTableau& tab, const void* y0, void* ys,
-                void* event_state, jdyn_solve_stats& st, std::unique_ptr<DenseOutput>* dense) {
+                void* event_state, jdyn_solve_stats& st, std::unique_ptr<DenseOutput>* dense, StepObserver* observer) {
     if (cfg.dtype == JDYN_FLOAT32)
-        run_typed<float>(cfg, tab, y0, ys, event_state, st, dense);
+        run_typed<float>(cfg, tab, y0, ys, event_state, st, dense, observer);
     else
-        run_typed<double>(cfg, tab, y0, ys, event_state, st, dense);
+        run_typed<double>(cfg, tab, y0, ys, event_state, st, dense, observer);
 }
 
 }  // namespace JDYN_ISA

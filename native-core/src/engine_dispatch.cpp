@@ -9,7 +9,7 @@ namespace jdyn {
 
 namespace {
 using EngineFn = void (*)(const jdyn_solve_config&, const ButcherTableau&, const void*, void*, void*,
-                          jdyn_solve_stats&, std::unique_ptr<DenseOutput>*);
+                          jdyn_solve_stats&, std::unique_ptr<DenseOutput>*, StepObserver*);
 
 EngineFn pick() {
     __builtin_cpu_init();
@@ -21,12 +21,12 @@ EngineFn pick() {
 const char* engine_variant() { return pick() == isa_avx2::run_engine ? "avx2+fma" : "x86-64-v2"; }
 
 void solve(const jdyn_solve_config& cfg, const void* y0, void* ys, void* event_state, jdyn_solve_stats& st,
-           std::unique_ptr<DenseOutput>* dense) {
+           std::unique_ptr<DenseOutput>* dense, StepObserver* observer) {
     static const EngineFn engine = pick();
     std::memset(&st, 0, sizeof st);
     st.bad_index = -1;
     const ButcherTableau& tab = validate_config(cfg, y0);
-    engine(cfg, tab, y0, ys, event_state, st, dense);
+    engine(cfg, tab, y0, ys, event_state, st, dense, observer);
 }
 
 }  // namespace jdyn
