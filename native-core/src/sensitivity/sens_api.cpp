@@ -1,0 +1,197 @@
+// The C ABI of solves with gradients: jdyn_program_solve, jdyn_diff_field_solve and jdyn_tape_*.
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "engine.h"
+#include "jdyn.h"
+#include "nn/program_handle.h"
+#include "sensitivity/tape.h"
+#include "status.h"
+
+namespace jdyn {
+namespace {
+
+// A differentiable field whose forward pass and VJP are callbacks (a Java field with its own VJP).
+template <class T>
+class CallbackField final : public DiffField<T> {
+public:
+    CallbackField(const jdyn_diff_field& f, int64_t dim) : f_(f), dim_(dim) {}
+    int64_t dim() const override { return dim_; }
+    int64_t num_params() const override { return f_.n_params; }
+
+    void forward(double t, const T* z, T* dz, int64_t batch) override {
+        const int32_t rc = f_.forward(f_.forward_ctx, t, z, dz, batch, dim_);
+        if (rc != 0) fail(JDYN_ERR_CALLBACK, "the vector field reported failure (code " + std::to_string(rc) + ")");
+    }
+
+    void vjp(double t, const T* z, const T* v, int64_t batch, T* gz, T* gp, double* gt, T* dz) override {
+        if (dz) forward(t, z, dz, batch);
+        const int32_t rc = f_.vjp(f_.vjp_ctx, t, z, v, batch, dim_, gz, gp, gt);
+        if (rc != 0) fail(JDYN_ERR_CALLBACK, "the vector field's VJP reported failure (code " + std::to_string(rc) + ")");
+    }
+
+    void jvp(double, const T*, const T*, int64_t, T*) override {
+        fail(JDYN_ERR_ARGUMENT, "a vector field given by callbacks has no JVP");
+    }
+
+private:
+    jdyn_diff_field f_;
+    int64_t dim_;
+};
+
+class CallbackIntegral final : public IntegralLoss {
+public:
+    CallbackIntegral(jdyn_integral_fn fn, void* ctx) : fn_(fn), ctx_(ctx) {}
+    void evaluate(double t, const void* z, int64_t batch, int64_t dim, double* value, void* grad) override {
+        const int32_t rc = fn_(ctx_, t, z, batch, dim, value, grad);
+        if (rc != 0) fail(JDYN_ERR_CALLBACK, "the integral loss reported failure (code " + std::to_string(rc) + ")");
+        if (!std::isfinite(*value)) fail(JDYN_ERR_NON_FINITE, "the integral loss returned a non-finite value");
+    }
+
+private:
+    jdyn_integral_fn fn_;
+    void* ctx_;
+};
+
+template <class T>
+int32_t diff_field_fn(void* ctx, double t, const void* z, void* dz, int64_t batch, int64_t) {
+    static_cast<DiffField<T>*>(ctx)->forward(t, static_cast<const T*>(z), static_cast<T*>(dz), batch);
+    return 0;
+}
+
+}  // namespace
+}  // namespace jdyn
+
+// What a caller holds between the forward and the backward pass.
+struct jdyn_tape {
+    std::shared_ptr<void> field;              // the DiffField<T> the tape differentiates
+    std::unique_ptr<jdyn::IntegralLoss> integral;
+    std::unique_ptr<jdyn::TapeBase> tape;
+    jdyn::BackwardOptions options;
+};
+
+namespace {
+
+void check_grad_options(const jdyn_grad_options* g) {
+    if (!g) return;
+    if (g->sensitivity < JDYN_SENS_AUTOGRAD || g->sensitivity > JDYN_SENS_INTERPOLATED_ADJOINT)
+        jdyn::fail(JDYN_ERR_ARGUMENT, "unknown sensitivity " + std::to_string(g->sensitivity) +
+                                          " (0 autograd, 1 adjoint, 2 interpolated_adjoint)");
+    if (!(g->rtol >= 0) || !(g->atol >= 0))
+        jdyn::fail(JDYN_ERR_ARGUMENT, "backward tolerances must be >= 0 (0 = the forward solve's)");
+    if (g->max_steps < 0) jdyn::fail(JDYN_ERR_ARGUMENT, "backward max_steps must be >= 0");
+}
+
+// Runs a solve of `field` (a DiffField<T> in `holder`), with a tape when one is asked for.
+template <class T>
+void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, jdyn::DiffField<T>* field,
+                 const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
+                 double* integral_value, jdyn_tape** tape_out) {
+    if (!stats || !ys || !y0) jdyn::fail(JDYN_ERR_ARGUMENT, "y0, ys and stats must not be NULL");
+    check_grad_options(grad);
+    if (field->dim() != config.dim)
+        jdyn::fail(JDYN_ERR_ARGUMENT, "the vector field maps width " + std::to_string(field->dim()) +
+                                          " but the state has dim " + std::to_string(config.dim));
+    std::unique_ptr<jdyn::IntegralLoss> integral;
+    if (grad && grad->integral) integral = std::make_unique<jdyn::CallbackIntegral>(grad->integral, grad->integral_ctx);
+    if (!tape_out && !integral) {
+        // Inference: the field runs natively inside the engine; no tape.
+        jdyn_solve_config c = config;
+        c.field = jdyn::diff_field_fn<T>;
+        c.field_ctx = field;
+        jdyn::solve(c, y0, ys, nullptr, *stats, nullptr);
+        if (integral_value) *integral_value = 0;
+        return;
+    }
+    const int64_t sens = grad ? grad->sensitivity : (int64_t)JDYN_SENS_ADJOINT;
+    auto t = std::make_unique<jdyn_tape>();
+    t->field = std::move(holder);
+    t->integral = std::move(integral);
+    if (grad) {
+        t->options.seminorm = grad->seminorm != 0;
+        t->options.rtol = grad->rtol;
+        t->options.atol = grad->atol;
+        t->options.max_steps = grad->max_steps;
+    }
+    t->tape = jdyn::forward_with_tape<T>(config, sens, field, static_cast<const T*>(y0), static_cast<T*>(ys), *stats,
+                                         t->integral.get(), integral_value);
+    if (tape_out) *tape_out = t.release();
+}
+
+}  // namespace
+
+extern "C" {
+
+int32_t jdyn_program_solve(const jdyn_solve_config* config, const jdyn_program* program, const void* params,
+                           const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
+                           double* integral_value, jdyn_tape** tape) {
+    if (tape) *tape = nullptr;
+    return jdyn::guarded([&] {
+        if (!config || !program || !params) jdyn::fail(JDYN_ERR_ARGUMENT, "config, program and params must not be NULL");
+        if (config->dtype != jdyn_program_dtype(program))
+            jdyn::fail(JDYN_ERR_ARGUMENT, "the program's dtype differs from the solve's");
+        if (config->dtype == JDYN_FLOAT32) {
+            std::shared_ptr<jdyn::DiffField<float>> f =
+                jdyn_program_field<float>(program, static_cast<const float*>(params));
+            solve_field<float>(*config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
+        } else {
+            std::shared_ptr<jdyn::DiffField<double>> f =
+                jdyn_program_field<double>(program, static_cast<const double*>(params));
+            solve_field<double>(*config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
+        }
+    });
+}
+
+int32_t jdyn_diff_field_solve(const jdyn_solve_config* config, const jdyn_diff_field* field,
+                              const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
+                              double* integral_value, jdyn_tape** tape) {
+    if (tape) *tape = nullptr;
+    return jdyn::guarded([&] {
+        if (!config || !field || !field->forward || !field->vjp)
+            jdyn::fail(JDYN_ERR_ARGUMENT, "config, field, field->forward and field->vjp must not be NULL");
+        if (field->n_params < 0) jdyn::fail(JDYN_ERR_ARGUMENT, "n_params must be >= 0");
+        if (config->dtype == JDYN_FLOAT32) {
+            auto f = std::make_shared<jdyn::CallbackField<float>>(*field, config->dim);
+            solve_field<float>(*config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
+        } else {
+            auto f = std::make_shared<jdyn::CallbackField<double>>(*field, config->dim);
+            solve_field<double>(*config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
+        }
+    });
+}
+
+int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params, double* g_times,
+                           jdyn_backward_stats* stats) {
+    return jdyn::guarded([&] {
+        if (!tape) jdyn::fail(JDYN_ERR_ARGUMENT, "tape must not be NULL");
+        jdyn::BackwardStats st;
+        tape->tape->backward(ys_cotangent, tape->options, tape->integral.get(), g_y0, g_params, g_times, st);
+        if (stats) {
+            stats->nfe = st.nfe;
+            stats->accepted = st.accepted;
+            stats->rejected = st.rejected;
+        }
+    });
+}
+
+int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* bytes) {
+    return jdyn::guarded([&] {
+        if (!tape) jdyn::fail(JDYN_ERR_ARGUMENT, "tape must not be NULL");
+        if (steps) *steps = tape->tape->steps();
+        if (bytes) *bytes = tape->tape->bytes();
+    });
+}
+
+int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out) {
+    return jdyn::guarded([&] {
+        if (!tape || !out) jdyn::fail(JDYN_ERR_ARGUMENT, "tape and out must not be NULL");
+        if (tape->tape->steps() == 0) jdyn::fail(JDYN_ERR_ARGUMENT, "only an autograd tape records its steps");
+        tape->tape->step_times(out);
+    });
+}
+
+void jdyn_tape_free(jdyn_tape* tape) { delete tape; }
+
+}  // extern "C"
