@@ -167,12 +167,19 @@ int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0
     return jdyn::guarded([&] {
         if (!tape) jdyn::fail(JDYN_ERR_ARGUMENT, "tape must not be NULL");
         jdyn::BackwardStats st;
+        // The counts up to a failure are part of its diagnosis: report them either way.
+        struct Report {
+            jdyn::BackwardStats& st;
+            jdyn_backward_stats* out;
+            ~Report() {
+                if (out) {
+                    out->nfe = st.nfe;
+                    out->accepted = st.accepted;
+                    out->rejected = st.rejected;
+                }
+            }
+        } report{st, stats};
         tape->tape->backward(ys_cotangent, tape->options, tape->integral.get(), g_y0, g_params, g_times, st);
-        if (stats) {
-            stats->nfe = st.nfe;
-            stats->accepted = st.accepted;
-            stats->rejected = st.rejected;
-        }
     });
 }
 

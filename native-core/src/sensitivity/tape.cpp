@@ -251,7 +251,7 @@ public:
         const T* ys_cot = static_cast<const T*>(ys_cot_raw);
         T* g_y0 = static_cast<T*>(g_y0_raw);
         T* g_params = static_cast<T*>(g_params_raw);
-        bst = BackwardStats{};
+        bst = BackwardStats{};  // counted as the pass goes, so a failure still reports them
         FlatField<T> flat(field_, setup_.batch, integral_);
         const int64_t nt = (int64_t)setup_.times.size();
         const int64_t n = flat.size(), core = flat.core(), P = flat.params();
@@ -471,10 +471,18 @@ private:
             c.field = adjoint_fn;
             c.field_ctx = &sys;
             jdyn_solve_stats st;
-            solve(c, u.data(), u_out.data(), nullptr, st, nullptr);
-            bst.nfe += st.nfe;
-            bst.accepted += st.accepted;
-            bst.rejected += st.rejected;
+            auto count = [&] {
+                bst.nfe += st.nfe;
+                bst.accepted += st.accepted;
+                bst.rejected += st.rejected;
+            };
+            try {
+                solve(c, u.data(), u_out.data(), nullptr, st, nullptr);
+            } catch (...) {
+                count();
+                throw;
+            }
+            count();
             std::copy(u_out.begin() + m, u_out.end(), u.begin());
             // Restart z from the forward pass (as torchdiffeq does) and add output k-1's cotangent.
             if (!interp) {

@@ -1,19 +1,23 @@
 package io.jdyn.ffm;
 
-import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jdyn.DType;
 import io.jdyn.spi.Backend;
 import io.jdyn.spi.DenseHandle;
+import io.jdyn.spi.GradOutcome;
+import io.jdyn.spi.GradRequest;
+import io.jdyn.spi.LayerSpec;
 import io.jdyn.spi.MethodFacts;
 import io.jdyn.spi.NativeBuffer;
+import io.jdyn.spi.ProgramHandle;
 import io.jdyn.spi.SolveOutcome;
 import io.jdyn.spi.SolveRequest;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
+import java.util.List;
 
 /** The native backend over libjdyn.so. */
 final class FfmBackend implements Backend {
@@ -55,42 +59,9 @@ final class FfmBackend implements Backend {
         if (ev != null) checkSize(ev, r.dtype(), perState, "event state");
 
         int b = (int) r.batch(), d = (int) r.dim();
-        Upcalls.Active active = new Upcalls.Active(r.field(), r.event(), SegmentView.of(r.dtype(), b, d),
-                SegmentView.of(r.dtype(), b, d), SegmentView.of(r.dtype(), b, d));
+        Upcalls.Active active = Upcalls.Active.of(r.field(), r.event(), null, null, r.dtype(), b, d, 0);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cfg = a.allocate(SolveStructs.CONFIG);
-            SolveStructs.set(cfg, "method", (long) r.method());
-            SolveStructs.set(cfg, "dtype", (long) r.dtype().code());
-            SolveStructs.set(cfg, "batch", r.batch());
-            SolveStructs.set(cfg, "dim", r.dim());
-            SolveStructs.set(cfg, "field", Upcalls.FIELD_STUB);
-            SolveStructs.set(cfg, "times", a.allocateFrom(JAVA_DOUBLE, r.times()));
-            SolveStructs.set(cfg, "n_times", (long) r.times().length);
-            SolveStructs.set(cfg, "adaptive", r.adaptive() ? 1L : 0L);
-            SolveStructs.set(cfg, "rtol", r.rtol());
-            SolveStructs.set(cfg, "atol", r.atol());
-            SolveStructs.set(cfg, "rtol_vec", array(a, r.rtolPerComponent()));
-            SolveStructs.set(cfg, "atol_vec", array(a, r.atolPerComponent()));
-            SolveStructs.set(cfg, "norm_weights", array(a, r.normWeights()));
-            SolveStructs.set(cfg, "dt", r.dt());
-            SolveStructs.set(cfg, "grid", array(a, r.grid()));
-            SolveStructs.set(cfg, "n_grid", r.grid() == null ? 0L : (long) r.grid().length);
-            SolveStructs.set(cfg, "min_step", r.minStep());
-            SolveStructs.set(cfg, "max_step", r.maxStep());
-            SolveStructs.set(cfg, "max_steps", r.maxSteps());
-            SolveStructs.set(cfg, "step_ts", array(a, r.stepTimes()));
-            SolveStructs.set(cfg, "n_step_ts", r.stepTimes() == null ? 0L : (long) r.stepTimes().length);
-            SolveStructs.set(cfg, "safety", r.safety());
-            SolveStructs.set(cfg, "ifactor", r.ifactor());
-            SolveStructs.set(cfg, "dfactor", r.dfactor());
-            SolveStructs.set(cfg, "pcoeff", r.pcoeff());
-            SolveStructs.set(cfg, "icoeff", r.icoeff());
-            SolveStructs.set(cfg, "dcoeff", r.dcoeff());
-            SolveStructs.set(cfg, "event", r.event() == null ? MemorySegment.NULL : Upcalls.EVENT_STUB);
-            SolveStructs.set(cfg, "event_tol", r.eventTolerance());
-            SolveStructs.set(cfg, "event_direction", (long) r.eventDirection());
-            SolveStructs.set(cfg, "event_max_check", r.eventMaxCheck());
-            SolveStructs.set(cfg, "dense", r.dense() ? 1L : 0L);
+            MemorySegment cfg = SolveStructs.config(a, r, Upcalls.FIELD_STUB);
             MemorySegment stats = a.allocate(SolveStructs.STATS);
             MemorySegment denseOut = a.allocate(ValueLayout.ADDRESS);
 
@@ -127,8 +98,14 @@ final class FfmBackend implements Backend {
         }
     }
 
-    private static MemorySegment array(Arena a, double[] v) {
-        return v == null ? MemorySegment.NULL : a.allocateFrom(JAVA_DOUBLE, v);
+    @Override
+    public ProgramHandle createProgram(List<LayerSpec> layers, DType dtype, long dimIn) {
+        return FfmProgram.create(lib, layers, dtype, dimIn);
+    }
+
+    @Override
+    public GradOutcome solveDifferentiable(GradRequest request) {
+        return GradSolver.solve(lib, request);
     }
 
     @Override

@@ -26,6 +26,20 @@ final class JdynLibrary {
     final MethodHandle getNumThreads;
     final MethodHandle blasInfo;
     final MethodHandle gemm;
+    final MethodHandle programCreate;
+    final MethodHandle programFree;
+    final MethodHandle programInfo;
+    final MethodHandle programLayerParams;
+    final MethodHandle programInitParams;
+    final MethodHandle programForward;
+    final MethodHandle programVjp;
+    final MethodHandle programJvp;
+    final MethodHandle programSolve;
+    final MethodHandle diffFieldSolve;
+    final MethodHandle tapeBackward;
+    final MethodHandle tapeInfo;
+    final MethodHandle tapeStepTimes;
+    final MethodHandle tapeFree;
 
     JdynLibrary(Path file) {
         SymbolLookup lib = SymbolLookup.libraryLookup(file, Arena.global());
@@ -50,6 +64,37 @@ final class JdynLibrary {
         blasInfo = linker.downcallHandle(find(lib, "jdyn_blas_info"), FunctionDescriptor.of(ADDRESS));
         gemm = linker.downcallHandle(find(lib, "jdyn_gemm"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
                 JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS));
+
+        // Layer programs. Not critical: a forward pass over a large batch takes long enough that the
+        // GC must be able to reach a safepoint meanwhile.
+        programCreate = linker.downcallHandle(find(lib, "jdyn_program_create"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
+        programFree = linker.downcallHandle(find(lib, "jdyn_program_free"), FunctionDescriptor.ofVoid(ADDRESS));
+        programInfo = linker.downcallHandle(find(lib, "jdyn_program_info"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        programLayerParams = linker.downcallHandle(find(lib, "jdyn_program_layer_params"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        programInitParams = linker.downcallHandle(find(lib, "jdyn_program_init_params"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
+        programForward = linker.downcallHandle(find(lib, "jdyn_program_forward"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, ADDRESS));
+        programVjp = linker.downcallHandle(find(lib, "jdyn_program_vjp"), FunctionDescriptor.of(JAVA_INT, ADDRESS,
+                ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+        programJvp = linker.downcallHandle(find(lib, "jdyn_program_jvp"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
+
+        // Solves with gradients. Not critical: they call back into Java (Java fields, VJPs, integral losses).
+        programSolve = linker.downcallHandle(find(lib, "jdyn_program_solve"), FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        diffFieldSolve = linker.downcallHandle(find(lib, "jdyn_diff_field_solve"), FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        tapeBackward = linker.downcallHandle(find(lib, "jdyn_tape_backward"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
+        tapeInfo = linker.downcallHandle(find(lib, "jdyn_tape_info"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        tapeStepTimes = linker.downcallHandle(find(lib, "jdyn_tape_step_times"),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        tapeFree = linker.downcallHandle(find(lib, "jdyn_tape_free"), FunctionDescriptor.ofVoid(ADDRESS));
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {

@@ -4,6 +4,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.jdyn.spi.SolveRequest;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
 import java.lang.foreign.MemorySegment;
@@ -106,4 +108,45 @@ final class SolveStructs {
         return out;
     }
 
+    /** A jdyn_solve_config for the request in the arena, with the given field callback (NULL for a program). */
+    static MemorySegment config(Arena a, SolveRequest r, MemorySegment field) {
+        MemorySegment cfg = a.allocate(CONFIG);
+        set(cfg, "method", (long) r.method());
+        set(cfg, "dtype", (long) r.dtype().code());
+        set(cfg, "batch", r.batch());
+        set(cfg, "dim", r.dim());
+        set(cfg, "field", field);
+        set(cfg, "times", a.allocateFrom(JAVA_DOUBLE, r.times()));
+        set(cfg, "n_times", (long) r.times().length);
+        set(cfg, "adaptive", r.adaptive() ? 1L : 0L);
+        set(cfg, "rtol", r.rtol());
+        set(cfg, "atol", r.atol());
+        set(cfg, "rtol_vec", array(a, r.rtolPerComponent()));
+        set(cfg, "atol_vec", array(a, r.atolPerComponent()));
+        set(cfg, "norm_weights", array(a, r.normWeights()));
+        set(cfg, "dt", r.dt());
+        set(cfg, "grid", array(a, r.grid()));
+        set(cfg, "n_grid", r.grid() == null ? 0L : (long) r.grid().length);
+        set(cfg, "min_step", r.minStep());
+        set(cfg, "max_step", r.maxStep());
+        set(cfg, "max_steps", r.maxSteps());
+        set(cfg, "step_ts", array(a, r.stepTimes()));
+        set(cfg, "n_step_ts", r.stepTimes() == null ? 0L : (long) r.stepTimes().length);
+        set(cfg, "safety", r.safety());
+        set(cfg, "ifactor", r.ifactor());
+        set(cfg, "dfactor", r.dfactor());
+        set(cfg, "pcoeff", r.pcoeff());
+        set(cfg, "icoeff", r.icoeff());
+        set(cfg, "dcoeff", r.dcoeff());
+        set(cfg, "event", r.event() == null ? MemorySegment.NULL : Upcalls.EVENT_STUB);
+        set(cfg, "event_tol", r.eventTolerance());
+        set(cfg, "event_direction", (long) r.eventDirection());
+        set(cfg, "event_max_check", r.eventMaxCheck());
+        set(cfg, "dense", r.dense() ? 1L : 0L);
+        return cfg;
+    }
+
+    private static MemorySegment array(Arena a, double[] v) {
+        return v == null ? MemorySegment.NULL : a.allocateFrom(JAVA_DOUBLE, v);
+    }
 }

@@ -5,8 +5,11 @@ import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.jdyn.DType;
 import io.jdyn.spi.EventInvoker;
 import io.jdyn.spi.FieldInvoker;
+import io.jdyn.spi.IntegralInvoker;
+import io.jdyn.spi.VjpInvoker;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -15,7 +18,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 
 /**
- * The two upcall stubs (vector field, event function), created once per JVM. A solve runs on the
+ * The upcall stubs (vector field, event function, VJP of a differentiable field, integral loss),
+ * created once per JVM. A solve runs on the
  * calling thread and its upcalls arrive on that thread, so the active callbacks live in a
  * thread-local, saved and restored around each solve so that a vector field may itself solve.
  *
@@ -23,20 +27,52 @@ import java.lang.invoke.MethodType;
  * the caller, and reported to the engine as a non-zero status that ends the solve.
  */
 final class Upcalls {
+    /** The Java targets of one solve (or backward pass) and the views they are handed; any may be null. */
     static final class Active {
         final FieldInvoker field;
         final EventInvoker event;
+        final VjpInvoker vjp;
+        final IntegralInvoker integral;
         final SegmentView z;
         final SegmentView dz;
         final SegmentView ez;
+        final SegmentView vz;
+        final SegmentView vv;
+        final SegmentView vgz;
+        final ParamSegmentView vgp;
+        final SegmentView iz;
+        final SegmentView igrad;
         Throwable error;
 
-        Active(FieldInvoker field, EventInvoker event, SegmentView z, SegmentView dz, SegmentView ez) {
+        private Active(FieldInvoker field, EventInvoker event, VjpInvoker vjp, IntegralInvoker integral, DType dtype,
+                int batch, int dim, long numParams) {
             this.field = field;
             this.event = event;
-            this.z = z;
-            this.dz = dz;
-            this.ez = ez;
+            this.vjp = vjp;
+            this.integral = integral;
+            this.z = SegmentView.of(dtype, batch, dim);
+            this.dz = SegmentView.of(dtype, batch, dim);
+            this.ez = event == null ? null : SegmentView.of(dtype, batch, dim);
+            this.vz = vjp == null ? null : SegmentView.of(dtype, batch, dim);
+            this.vv = vjp == null ? null : SegmentView.of(dtype, batch, dim);
+            this.vgz = vjp == null ? null : SegmentView.of(dtype, batch, dim);
+            this.vgp = vjp == null ? null : new ParamSegmentView(dtype, numParams);
+            this.iz = integral == null ? null : SegmentView.of(dtype, batch, dim);
+            this.igrad = integral == null ? null : SegmentView.of(dtype, batch, dim);
+        }
+
+        /** Targets for states of [batch, dim] in dtype; numParams sizes the VJP's parameter view. */
+        static Active of(FieldInvoker field, EventInvoker event, VjpInvoker vjp, IntegralInvoker integral,
+                DType dtype, int batch, int dim, long numParams) {
+            return new Active(field, event, vjp, integral, dtype, batch, dim, numParams);
+        }
+
+        /** The shape the engine passes must be the one the views were made for. */
+        void checkShape(long batch, long dim) {
+            if (batch != z.batch || dim != z.dim) {
+                throw new IllegalStateException("the engine called back with [" + batch + ", " + dim
+                        + "] but the solve is [" + z.batch + ", " + z.dim + "]");
+            }
         }
     }
 
@@ -44,6 +80,8 @@ final class Upcalls {
 
     static final MemorySegment FIELD_STUB;
     static final MemorySegment EVENT_STUB;
+    static final MemorySegment VJP_STUB;
+    static final MemorySegment INTEGRAL_STUB;
 
     static {
         try {
@@ -58,6 +96,19 @@ final class Upcalls {
                     lookup.findStatic(Upcalls.class, "event", MethodType.methodType(int.class, MemorySegment.class,
                             double.class, MemorySegment.class, long.class, long.class, MemorySegment.class)),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
+                    Arena.global());
+            VJP_STUB = linker.upcallStub(
+                    lookup.findStatic(Upcalls.class, "vjp", MethodType.methodType(int.class, MemorySegment.class,
+                            double.class, MemorySegment.class, MemorySegment.class, long.class, long.class,
+                            MemorySegment.class, MemorySegment.class, MemorySegment.class)),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS,
+                            ADDRESS, ADDRESS),
+                    Arena.global());
+            INTEGRAL_STUB = linker.upcallStub(
+                    lookup.findStatic(Upcalls.class, "integral", MethodType.methodType(int.class, MemorySegment.class,
+                            double.class, MemorySegment.class, long.class, long.class, MemorySegment.class,
+                            MemorySegment.class)),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
                     Arena.global());
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
@@ -102,6 +153,47 @@ final class Upcalls {
             a.ez.point(z);
             double g = a.event.invoke(t, a.ez);
             out.reinterpret(8).set(JAVA_DOUBLE, 0, g);
+            return 0;
+        } catch (Throwable e) {
+            if (a != null && a.error == null) a.error = e;
+            return 1;
+        }
+    }
+
+    /** jdyn_vjp_fn: gz = v^T df/dz, gparams += v^T df/dtheta, *gt += v^T df/dt. */
+    @SuppressWarnings("unused") // called from native code
+    private static int vjp(MemorySegment ctx, double t, MemorySegment z, MemorySegment v, long batch, long dim,
+            MemorySegment gz, MemorySegment gparams, MemorySegment gt) {
+        Active a = ACTIVE.get();
+        try {
+            a.checkShape(batch, dim);
+            a.vz.point(z);
+            a.vv.point(v);
+            a.vgz.point(gz);
+            a.vgp.point(gparams);
+            double dt = a.vjp.invoke(t, a.vz, a.vv, a.vgz, a.vgp);
+            if (!gt.equals(MemorySegment.NULL)) {
+                MemorySegment g = gt.reinterpret(8);
+                g.set(JAVA_DOUBLE, 0, g.get(JAVA_DOUBLE, 0) + dt);
+            }
+            return 0;
+        } catch (Throwable e) {
+            if (a != null && a.error == null) a.error = e;
+            return 1;
+        }
+    }
+
+    /** jdyn_integral_fn: *value = l(t, z), grad = dl/dz. */
+    @SuppressWarnings("unused") // called from native code
+    private static int integral(MemorySegment ctx, double t, MemorySegment z, long batch, long dim,
+            MemorySegment value, MemorySegment grad) {
+        Active a = ACTIVE.get();
+        try {
+            a.checkShape(batch, dim);
+            a.iz.point(z);
+            a.igrad.point(grad);
+            double l = a.integral.invoke(t, a.iz, a.igrad);
+            value.reinterpret(8).set(JAVA_DOUBLE, 0, l);
             return 0;
         } catch (Throwable e) {
             if (a != null && a.error == null) a.error = e;

@@ -5,6 +5,7 @@
  *
  * <p>The public API finds the backend with {@link java.util.ServiceLoader} (see {@link
  * io.jdyn.spi.Backends}); the backend implements these interfaces and references nothing else of the
- * API beyond the value types {@link io.jdyn.DType} and {@link io.jdyn.ode.BatchView}.
+ * API beyond the value types {@link io.jdyn.DType}, {@link io.jdyn.ode.BatchView} and {@link
+ * io.jdyn.ode.ParamView} (and {@link io.jdyn.TensorClosedException}, thrown on use after close).
  */
 package io.jdyn.spi;

@@ -1,0 +1,102 @@
+package io.jdyn.ffm;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+
+import io.jdyn.DType;
+import io.jdyn.spi.GradOutcome;
+import io.jdyn.spi.GradRequest;
+import io.jdyn.spi.SolveOutcome;
+import io.jdyn.spi.SolveRequest;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Solves of differentiable fields: jdyn_program_solve for a layer program (which runs inside the
+ * engine: no upcall unless an integral loss is given) and jdyn_diff_field_solve for a Java field with
+ * its VJP (upcalls). Wraps the tape, when one was asked for, in an {@link FfmTape}.
+ */
+final class GradSolver {
+    private GradSolver() {}
+
+    static GradOutcome solve(JdynLibrary lib, GradRequest g) {
+        SolveRequest r = g.solve();
+        if (r.batch() > Integer.MAX_VALUE || r.dim() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("batch and dim must each be below 2^31");
+        }
+        DType dtype = r.dtype();
+        long perState = r.batch() * r.dim();
+        long nTimes = r.times().length;
+        FfmBuffer y0 = checked(r.y0(), dtype, perState, "y0");
+        FfmBuffer ys = checked(r.ys(), dtype, perState * nTimes, "ys");
+        FfmProgram program = null;
+        FfmBuffer params = null;
+        long numParams = g.numParams();
+        if (g.program() != null) {
+            if (!(g.program() instanceof FfmProgram p)) {
+                throw new IllegalArgumentException("program " + g.program().getClass().getName()
+                        + " does not belong to the FFM backend");
+            }
+            program = p;
+            numParams = p.numParams();
+            if (p.dtype() != dtype) throw new IllegalArgumentException("the program is " + p.dtype() + " but y0 is " + dtype);
+            params = p.buffer(g.params(), Math.max(1, numParams), "params");
+        } else if (r.field() == null || g.vjp() == null) {
+            throw new IllegalArgumentException("a differentiable solve needs a program, or a Java field and its VJP");
+        }
+        Upcalls.Active active = Upcalls.Active.of(r.field(), r.event(), g.vjp(), g.integral(), dtype, (int) r.batch(),
+                (int) r.dim(), numParams);
+        boolean wantGrad = g.keepTape() || g.integral() != null;
+        if (program != null) program.retain();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment cfg = SolveStructs.config(a, r, program == null ? Upcalls.FIELD_STUB : MemorySegment.NULL);
+            MemorySegment grad = wantGrad ? GradStructs.gradOptions(a, g.sensitivity(), g.seminorm(), g.rtol(), g.atol(),
+                    g.maxSteps(), g.integral() == null ? MemorySegment.NULL : Upcalls.INTEGRAL_STUB) : MemorySegment.NULL;
+            MemorySegment stats = a.allocate(SolveStructs.STATS);
+            MemorySegment integralValue = a.allocate(JAVA_DOUBLE);
+            MemorySegment tapeOut = g.keepTape() ? a.allocate(ADDRESS) : MemorySegment.NULL;
+            int status;
+            Upcalls.Active previous = Upcalls.enter(active);
+            try {
+                if (program != null) {
+                    status = (int) lib.programSolve.invokeExact(cfg, program.handle(), params.segment(), grad,
+                            y0.segment(), ys.segment(), stats, integralValue, tapeOut);
+                } else {
+                    status = (int) lib.diffFieldSolve.invokeExact(cfg, GradStructs.diffField(a, numParams), grad,
+                            y0.segment(), ys.segment(), stats, integralValue, tapeOut);
+                }
+            } finally {
+                Upcalls.exit(previous);
+            }
+            String message = status == 0 ? "" : lib.lastErrorMessage();
+            MemorySegment tapeHandle = g.keepTape() ? tapeOut.get(ADDRESS, 0) : MemorySegment.NULL;
+            FfmTape tape = null;
+            if (!tapeHandle.equals(MemorySegment.NULL)) {
+                if (program != null) program.retainAgain(); // the tape's own reference, released when it is freed
+                tape = new FfmTape(lib, tapeHandle, program, params, active, dtype, perState, nTimes, numParams);
+            }
+            SolveOutcome outcome = new SolveOutcome(status, message, SolveStructs.statLong(stats, "nfe"),
+                    SolveStructs.statLong(stats, "accepted"), SolveStructs.statLong(stats, "rejected"),
+                    SolveStructs.statLong(stats, "n_out"), SolveStructs.statLong(stats, "event_found") != 0,
+                    SolveStructs.statLong(stats, "bad_index"), SolveStructs.statDouble(stats, "t_reached"),
+                    SolveStructs.statDouble(stats, "last_dt"), SolveStructs.statDouble(stats, "event_t"),
+                    SolveStructs.errorHistory(stats), active.error, null);
+            return new GradOutcome(outcome, integralValue.get(JAVA_DOUBLE, 0), tape);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native solve failed: " + t, t);
+        } finally {
+            if (program != null) program.release();
+        }
+    }
+
+    private static FfmBuffer checked(io.jdyn.spi.NativeBuffer b, DType dtype, long needed, String what) {
+        FfmBuffer f = FfmBuffer.of(b);
+        if (f.dtype() != dtype) throw new IllegalArgumentException(what + " is " + f.dtype() + " but the solve is " + dtype);
+        if (f.elements() < needed) {
+            throw new IllegalArgumentException(what + " holds " + f.elements() + " values, " + needed + " needed");
+        }
+        return f;
+    }
+}

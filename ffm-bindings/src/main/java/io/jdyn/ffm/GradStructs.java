@@ -1,0 +1,111 @@
+package io.jdyn.ffm;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.jdyn.spi.LayerSpec;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.util.List;
+
+/**
+ * The layouts of the structs of layer programs and gradients in jdyn.h: jdyn_layer_spec,
+ * jdyn_grad_options, jdyn_backward_stats and jdyn_diff_field. Every field is 8 bytes, so the order
+ * below is the whole contract; a test pins the sizes.
+ */
+final class GradStructs {
+    private GradStructs() {}
+
+    static final StructLayout LAYER_SPEC = MemoryLayout.structLayout(
+            JAVA_LONG.withName("kind"),
+            JAVA_LONG.withName("out_features"),
+            JAVA_LONG.withName("bias"),
+            JAVA_LONG.withName("basis"),
+            JAVA_LONG.withName("n_basis"),
+            JAVA_DOUBLE.withName("alpha"),
+            JAVA_DOUBLE.withName("threshold"));
+
+    static final StructLayout GRAD_OPTIONS = MemoryLayout.structLayout(
+            JAVA_LONG.withName("sensitivity"),
+            JAVA_LONG.withName("seminorm"),
+            JAVA_DOUBLE.withName("rtol"),
+            JAVA_DOUBLE.withName("atol"),
+            JAVA_LONG.withName("max_steps"),
+            ADDRESS.withName("integral"),
+            ADDRESS.withName("integral_ctx"));
+
+    static final StructLayout BACKWARD_STATS = MemoryLayout.structLayout(
+            JAVA_LONG.withName("nfe"),
+            JAVA_LONG.withName("accepted"),
+            JAVA_LONG.withName("rejected"));
+
+    static final StructLayout DIFF_FIELD = MemoryLayout.structLayout(
+            ADDRESS.withName("forward"),
+            ADDRESS.withName("forward_ctx"),
+            ADDRESS.withName("vjp"),
+            ADDRESS.withName("vjp_ctx"),
+            JAVA_LONG.withName("n_params"));
+
+    static long offset(StructLayout layout, String field) {
+        return layout.byteOffset(PathElement.groupElement(field));
+    }
+
+    private static final long SPEC_KIND = offset(LAYER_SPEC, "kind");
+    private static final long SPEC_OUT = offset(LAYER_SPEC, "out_features");
+    private static final long SPEC_BIAS = offset(LAYER_SPEC, "bias");
+    private static final long SPEC_BASIS = offset(LAYER_SPEC, "basis");
+    private static final long SPEC_NBASIS = offset(LAYER_SPEC, "n_basis");
+    private static final long SPEC_ALPHA = offset(LAYER_SPEC, "alpha");
+    private static final long SPEC_THRESHOLD = offset(LAYER_SPEC, "threshold");
+
+    /** An array of jdyn_layer_spec in the arena. */
+    static MemorySegment layerSpecs(Arena a, List<LayerSpec> layers) {
+        long size = LAYER_SPEC.byteSize();
+        MemorySegment s = a.allocate(size * Math.max(1, layers.size()), 8);
+        for (int i = 0; i < layers.size(); i++) {
+            LayerSpec l = layers.get(i);
+            long base = i * size;
+            s.set(JAVA_LONG, base + SPEC_KIND, l.kind());
+            s.set(JAVA_LONG, base + SPEC_OUT, l.outFeatures());
+            s.set(JAVA_LONG, base + SPEC_BIAS, l.bias() ? 1L : 0L);
+            s.set(JAVA_LONG, base + SPEC_BASIS, l.basis());
+            s.set(JAVA_LONG, base + SPEC_NBASIS, l.nBasis());
+            s.set(JAVA_DOUBLE, base + SPEC_ALPHA, l.alpha());
+            s.set(JAVA_DOUBLE, base + SPEC_THRESHOLD, l.threshold());
+        }
+        return s;
+    }
+
+    /** A jdyn_grad_options in the arena. */
+    static MemorySegment gradOptions(Arena a, int sensitivity, boolean seminorm, double rtol, double atol,
+            long maxSteps, MemorySegment integral) {
+        MemorySegment g = a.allocate(GRAD_OPTIONS);
+        g.set(JAVA_LONG, offset(GRAD_OPTIONS, "sensitivity"), sensitivity);
+        g.set(JAVA_LONG, offset(GRAD_OPTIONS, "seminorm"), seminorm ? 1L : 0L);
+        g.set(JAVA_DOUBLE, offset(GRAD_OPTIONS, "rtol"), rtol);
+        g.set(JAVA_DOUBLE, offset(GRAD_OPTIONS, "atol"), atol);
+        g.set(JAVA_LONG, offset(GRAD_OPTIONS, "max_steps"), maxSteps);
+        g.set(ADDRESS, offset(GRAD_OPTIONS, "integral"), integral);
+        g.set(ADDRESS, offset(GRAD_OPTIONS, "integral_ctx"), MemorySegment.NULL);
+        return g;
+    }
+
+    /** A jdyn_diff_field whose forward and VJP are the upcall stubs (they find their target thread-locally). */
+    static MemorySegment diffField(Arena a, long numParams) {
+        MemorySegment f = a.allocate(DIFF_FIELD);
+        f.set(ADDRESS, offset(DIFF_FIELD, "forward"), Upcalls.FIELD_STUB);
+        f.set(ADDRESS, offset(DIFF_FIELD, "forward_ctx"), MemorySegment.NULL);
+        f.set(ADDRESS, offset(DIFF_FIELD, "vjp"), Upcalls.VJP_STUB);
+        f.set(ADDRESS, offset(DIFF_FIELD, "vjp_ctx"), MemorySegment.NULL);
+        f.set(JAVA_LONG, offset(DIFF_FIELD, "n_params"), numParams);
+        return f;
+    }
+
+    static long backwardStat(MemorySegment s, String field) {
+        return s.get(JAVA_LONG, offset(BACKWARD_STATS, field));
+    }
+}

@@ -1,0 +1,215 @@
+package io.jdyn.nn;
+
+import io.jdyn.DType;
+import io.jdyn.Tensor;
+import io.jdyn.TensorClosedException;
+import io.jdyn.ode.BatchView;
+import io.jdyn.ode.VectorField;
+import io.jdyn.spi.Backends;
+import io.jdyn.spi.LayerSpec;
+import io.jdyn.spi.NativeBuffer;
+import io.jdyn.spi.ProgramHandle;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A {@link Sequential} compiled for a state width and dtype into a native layer program: the vector
+ * field f(t, z; theta) of a Neural ODE (torchdyn's vector field around a module), with its
+ * {@link Parameters}. Solves of it run entirely in native code, with no upcall per evaluation:
+ * {@code Odeint.odeint(field, y0, t, options)} for inference, and
+ * {@code Odeint.odeint(field, y0, t, options, gradOptions)} for a solve with gradients.
+ *
+ * <p>Owns native memory (the program and the parameters): close it. Solves may run on several
+ * threads at once; changing the parameters while a solve runs is a data race.
+ */
+public final class NeuralField implements VectorField, AutoCloseable {
+    private final Sequential net;
+    private final int dim;
+    private final DType dtype;
+    private final ProgramHandle program;
+    private final Parameters parameters;
+
+    private NeuralField(Sequential net, int dim, DType dtype, long seed) {
+        this.net = net;
+        this.dim = dim;
+        this.dtype = dtype;
+        int out = net.outFeatures(dim);
+        if (out != dim) {
+            throw new IllegalArgumentException("the network maps width " + dim + " to " + out
+                    + ", but a vector field must return as many values as the state has (" + dim + "): " + net);
+        }
+        List<LayerSpec> specs = new ArrayList<>(net.size());
+        for (Layer l : net.layers()) specs.add(Widths.spec(l));
+        this.program = Backends.get().createProgram(specs, dtype, dim);
+        try {
+            this.parameters = new Parameters(program, net.size());
+            if (parameters.numParams() > 0) parameters.init(seed);
+        } catch (RuntimeException | Error e) {
+            program.close();
+            throw e;
+        }
+    }
+
+    /** Compiles net for states of width dim, parameters initialised as PyTorch does, from a random seed. */
+    public static NeuralField of(Sequential net, int dim, DType dtype) {
+        return of(net, dim, dtype, ThreadLocalRandom.current().nextLong());
+    }
+
+    /** Compiles net for states of width dim, parameters initialised as PyTorch does, reproducibly from seed. */
+    public static NeuralField of(Sequential net, int dim, DType dtype, long seed) {
+        Objects.requireNonNull(net, "net");
+        Objects.requireNonNull(dtype, "dtype");
+        return new NeuralField(net, dim, dtype, seed);
+    }
+
+    public Sequential net() {
+        return net;
+    }
+
+    /** The state width D (inputs and outputs). */
+    public int dim() {
+        return dim;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public Parameters parameters() {
+        live();
+        return parameters;
+    }
+
+    public long numParams() {
+        return parameters.numParams();
+    }
+
+    /** f(t, z) for z [dim] or [batch, dim], shaped as z. */
+    public Tensor forward(double t, Tensor z) {
+        long batch = batchOf(z, "z");
+        Tensor out = Tensor.zeros(dtype, z.shape());
+        try {
+            program.forward(parameters.valuesBuffer(), t, z.nativeBuffer(), batch, out.nativeBuffer());
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    /**
+     * The vector-Jacobian product with a cotangent v (shaped as z): returns v^T df/dz and v^T df/dt,
+     * and accumulates v^T df/dtheta into {@link Parameters#grad()}.
+     */
+    public Vjp vjp(double t, Tensor z, Tensor v) {
+        long batch = batchOf(z, "z");
+        sameShape(z, v, "v");
+        Tensor gz = Tensor.zeros(dtype, z.shape());
+        try {
+            double gt = program.vjp(parameters.valuesBuffer(), t, z.nativeBuffer(), v.nativeBuffer(), batch,
+                    gz.nativeBuffer(), parameters.numParams() > 0 ? parameters.gradBuffer() : null);
+            return new Vjp(gz, gt);
+        } catch (RuntimeException e) {
+            gz.close();
+            throw e;
+        }
+    }
+
+    /** The Jacobian-vector product (df/dz) u for a tangent u shaped as z. */
+    public Tensor jvp(double t, Tensor z, Tensor u) {
+        long batch = batchOf(z, "z");
+        sameShape(z, u, "u");
+        Tensor out = Tensor.zeros(dtype, z.shape());
+        try {
+            program.jvp(parameters.valuesBuffer(), t, z.nativeBuffer(), u.nativeBuffer(), batch, out.nativeBuffer());
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
+    /** A vector-Jacobian product: gz = v^T df/dz (owned: close it) and gt = v^T df/dt. */
+    public record Vjp(Tensor gz, double gt) implements AutoCloseable {
+        @Override
+        public void close() {
+            gz.close();
+        }
+    }
+
+    /**
+     * As a plain {@link VectorField}: copies z into native memory, runs the program, copies the result
+     * out. {@code Odeint} never takes this path for a NeuralField (it runs the program natively); it
+     * is here for Java code that evaluates the field itself.
+     */
+    @Override
+    public void evaluate(double t, BatchView z, BatchView dz) {
+        int n = Math.multiplyExact(z.batch(), z.dim());
+        double[] in = new double[n];
+        z.copyTo(in);
+        try (Tensor zt = Tensor.of(dtype, in, z.batch(), z.dim()); Tensor out = forward(t, zt)) {
+            dz.copyFrom(out.toDoubleArray());
+        }
+    }
+
+    /** Internal: the native program, for the solvers. */
+    public ProgramHandle program() {
+        live();
+        return program;
+    }
+
+    /** Internal: the parameter values' buffer (one element when there are no parameters). */
+    public NativeBuffer paramsBuffer() {
+        live();
+        return parameters.valuesBuffer();
+    }
+
+    /** Internal: the parameter gradients' buffer, or null when there are no parameters. */
+    public NativeBuffer gradBuffer() {
+        live();
+        return parameters.numParams() > 0 ? parameters.gradBuffer() : null;
+    }
+
+    public boolean isClosed() {
+        return program.isClosed() || parameters.isClosed();
+    }
+
+    /** Frees the program and the parameters; solves with gradients still open can no longer run backward. */
+    @Override
+    public void close() {
+        parameters.close();
+        program.close();
+    }
+
+    @Override
+    public String toString() {
+        return "NeuralField(dim=" + dim + ", dtype=" + dtype + ", numParams=" + parameters.numParams() + ", net="
+                + net + ")";
+    }
+
+    private void live() {
+        if (isClosed()) throw new TensorClosedException("the NeuralField is closed");
+    }
+
+    private long batchOf(Tensor z, String name) {
+        live();
+        long[] s = z.shape();
+        if (s.length > 2 || s[s.length - 1] != dim) {
+            throw new IllegalArgumentException(name + " must be [" + dim + "] or [batch, " + dim + "], got shape "
+                    + Arrays.toString(s));
+        }
+        if (z.dtype() != dtype) throw new IllegalArgumentException(name + " is " + z.dtype() + " but the field is " + dtype);
+        return s.length == 2 ? s[0] : 1;
+    }
+
+    private void sameShape(Tensor z, Tensor other, String name) {
+        if (!Arrays.equals(z.shape(), other.shape())) {
+            throw new IllegalArgumentException(name + " has shape " + Arrays.toString(other.shape())
+                    + " but z has shape " + Arrays.toString(z.shape()));
+        }
+        if (other.dtype() != dtype) throw new IllegalArgumentException(name + " is " + other.dtype() + " but the field is " + dtype);
+    }
+}
