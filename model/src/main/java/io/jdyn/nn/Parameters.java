@@ -22,12 +22,14 @@ public final class Parameters {
     private final long[] counts;
     private final Tensor values;
     private final Tensor grad;
+    private final boolean[] frozen;
 
     Parameters(ProgramHandle program, int layers) {
         this.program = program;
         this.numParams = program.numParams();
         this.offsets = new long[layers];
         this.counts = new long[layers];
+        this.frozen = new boolean[layers];
         for (int i = 0; i < layers; i++) {
             offsets[i] = program.layerOffset(i);
             counts[i] = program.layerCount(i);
@@ -101,6 +103,41 @@ public final class Parameters {
     /** PyTorch's default initialisation (Kaiming-uniform weights, uniform biases), reproducible from seed, done natively. */
     public void init(long seed) {
         program.initParams(seed, values.nativeBuffer());
+    }
+
+    /**
+     * Freezes a layer (PyTorch's requires_grad = False): backward passes leave its block of
+     * {@link #grad()} as it was (zero after {@link #zeroGrad()}), so optimizers do not move it.
+     */
+    public void freeze(int layer) {
+        frozen[checkLayer(layer)] = true;
+    }
+
+    public void unfreeze(int layer) {
+        frozen[checkLayer(layer)] = false;
+    }
+
+    public boolean isFrozen(int layer) {
+        return frozen[checkLayer(layer)];
+    }
+
+    /** Internal: saves the gradient blocks of the frozen layers; the returned action puts them back. */
+    public Runnable frozenGradSnapshot() {
+        int layers = frozen.length;
+        double[][] saved = new double[layers][];
+        boolean any = false;
+        for (int i = 0; i < layers; i++) {
+            if (frozen[i] && counts[i] > 0) {
+                saved[i] = copy(grad, i);
+                any = true;
+            }
+        }
+        if (!any) return () -> {};
+        return () -> {
+            for (int i = 0; i < layers; i++) {
+                if (saved[i] != null) grad.nativeBuffer().copyFrom(saved[i], 0, offsets[i], saved[i].length);
+            }
+        };
     }
 
     /** Sets every gradient to zero. */

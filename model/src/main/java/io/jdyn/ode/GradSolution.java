@@ -24,8 +24,15 @@ import java.util.function.Supplier;
  * }</pre>
  */
 public final class GradSolution implements AutoCloseable {
-    /** Where dL/dtheta goes: a tensor (or null) and whether the gradients own it. */
-    record ParamGrad(Tensor tensor, boolean owned) {}
+    /**
+     * Where dL/dtheta goes: a tensor (or null), whether the gradients own it, and what to run once the
+     * pass has accumulated into it (restoring the gradients of frozen layers).
+     */
+    record ParamGrad(Tensor tensor, boolean owned, Runnable afterBackward) {
+        ParamGrad(Tensor tensor, boolean owned) {
+            this(tensor, owned, () -> {});
+        }
+    }
 
     private final Tensor ys;
     private final double[] ts;
@@ -143,6 +150,7 @@ public final class GradSolution implements AutoCloseable {
         } finally {
             tape.close();
         }
+        pg.afterBackward().run();
         BackwardStats bs = new BackwardStats(out.nfe(), out.accepted(), out.rejected());
         if (out.status() != SolveOutcome.OK) {
             gY0.close();

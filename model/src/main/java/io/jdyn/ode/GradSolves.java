@@ -44,7 +44,10 @@ final class GradSolves {
             if (f.isClosed()) {
                 throw new IllegalStateException("the NeuralField of this solution was closed: no backward pass");
             }
-            return new GradSolution.ParamGrad(f.numParams() > 0 ? f.parameters().grad() : null, false);
+            if (f.numParams() == 0) return new GradSolution.ParamGrad(null, false);
+            // Frozen layers keep the gradient they had (zero after zeroGrad), as requires_grad=False does.
+            Runnable restoreFrozen = f.parameters().frozenGradSnapshot();
+            return new GradSolution.ParamGrad(f.parameters().grad(), false, restoreFrozen);
         };
         return taped(s, g, program, f.paramsBuffer(), null, null, 0, target);
     }

@@ -119,6 +119,31 @@ class UnusedParametersTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Sensitivity.class)
+    void frozenLayersKeepZeroGradientsOfTheirOwnShape(Sensitivity mode) {
+        try (NeuralField f = NeuralField.of(Sequential.of(new Linear(2, 4), new ReLU(), new Linear(4, 2)), 2,
+                        DType.FLOAT64, 8);
+                Tensor y0 = Tensor.of(new double[] {0.2, -0.3}, 1, 2);
+                Tensor ct = Tensor.of(new double[] {0.5, 1, -1, 2, 0.3, 0.1}, 3, 1, 2)) {
+            Parameters p = f.parameters();
+            p.zeroGrad();
+            double[] all = backward(f, y0, ct, mode);
+            p.zeroGrad();
+            p.freeze(0);
+            double[] frozen = backward(f, y0, ct, mode);
+            assertEquals(all.length, frozen.length);
+            int end0 = (int) (p.offset(0) + p.count(0));
+            // The frozen first Linear: zeros of its full size; the second Linear: as before.
+            assertArrayEquals(new double[end0], Arrays.copyOfRange(frozen, 0, end0), 0.0);
+            assertArrayEquals(Arrays.copyOfRange(all, end0, all.length),
+                    Arrays.copyOfRange(frozen, end0, frozen.length), 1e-12);
+            assertTrue(Arrays.stream(all, 0, end0).anyMatch(v -> Math.abs(v) > 1e-6), "layer 0 has gradients when trained");
+            p.unfreeze(0);
+            assertTrue(!p.isFrozen(0));
+        }
+    }
+
     private static double[] backward(NeuralField f, Tensor y0, Tensor ct, Sensitivity mode) {
         try (GradSolution s = Odeint.odeint(f, y0, T, GradSupport.adaptive(1e-8), opts(mode))) {
             s.backward(ct);
