@@ -72,6 +72,12 @@ public:
             if (normw_[d] != 0.0) ++norm_count_;
         }
         uniform_tolerances_ = !cfg.rtol_vec && !cfg.atol_vec && norm_count_ == D_;
+        groups_ = 0;
+        for (int64_t d = 0; d < D_; ++d) groups_ = std::max(groups_, (int)normw_[(size_t)d]);
+        group_e5_.assign((size_t)groups_ + 1, 0.0);
+        group_e3_.assign((size_t)groups_ + 1, 0.0);
+        group_count_.assign((size_t)groups_ + 1, 0);
+        for (int64_t d = 0; d < D_; ++d) group_count_[(size_t)normw_[(size_t)d]]++;
         t0_ = cfg.times[0];
         t1_ = cfg.times[cfg.n_times - 1];
         dir_ = t1_ > t0_ ? 1.0 : -1.0;
@@ -108,6 +114,9 @@ private:
     std::vector<double> weights_, rtol_, atol_, normw_;
     int64_t norm_count_;
     bool uniform_tolerances_ = false;  // scalar rtol and atol, no mask: the error loop vectorises
+    int groups_ = 1;                   // norm groups (components' norm_weights); 1: one RMS over all that count
+    std::vector<double> group_e5_, group_e3_;
+    std::vector<int64_t> group_count_;
     double t0_, t1_, dir_, t_ = 0;
     bool extras_done_ = false;
     int64_t next_out_ = 1;
@@ -189,8 +198,10 @@ private:
     }
 
     // Hairer's error ratio (RMS of the scaled error over the batch and the components that count);
-    // DOP853 combines its 5th- and 3rd-order estimates as Hairer does.
+    // DOP853 combines its 5th- and 3rd-order estimates as Hairer does. With several norm groups,
+    // the ratio is the largest of the groups' own ratios (torchdiffeq's mixed norm).
     double error_ratio(double h) {
+        if (groups_ > 1) return grouped_error_ratio(h);
         double e5 = 0, e3 = 0;
         const bool two = !tab_.b_error3.empty();
         for (int64_t i = 0; i < n_; i += kBlock) {
@@ -198,11 +209,47 @@ private:
             e5 += error_block(i, len, tab_.b_error.data(), h);
             if (two) e3 += error_block(i, len, tab_.b_error3.data(), h);
         }
-        const double count = (double)B_ * (double)norm_count_;
+        return combine_error(e5, e3, (double)B_ * (double)norm_count_, two);
+    }
+
+    static double combine_error(double e5, double e3, double count, bool two) {
         if (!two) return std::sqrt(e5 / count);
-        double deno = e5 + 0.01 * e3;
+        const double deno = e5 + 0.01 * e3;
         if (deno <= 0) return 0.0;
         return e5 / std::sqrt(count * deno);
+    }
+
+    double grouped_error_ratio(double h) {
+        const bool two = !tab_.b_error3.empty();
+        std::fill(group_e5_.begin(), group_e5_.end(), 0.0);
+        std::fill(group_e3_.begin(), group_e3_.end(), 0.0);
+        double acc5[kBlock], acc3[kBlock];
+        for (int64_t i = 0; i < n_; i += kBlock) {
+            const int len = (int)std::min<int64_t>(kBlock, n_ - i);
+            kernels::accumulate<T, kBlock>(i, len, tab_.b_error.data(), kptr_.data(), S_, acc5);
+            if (two) kernels::accumulate<T, kBlock>(i, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
+            int64_t d = i % D_;
+            for (int q = 0; q < len; ++q, d = (d + 1 == D_ ? 0 : d + 1)) {
+                const int g = (int)normw_[(size_t)d];
+                if (g == 0) continue;
+                const double sc = kernels::tolerance_scale((double)y_[(size_t)(i + q)], (double)ynew_[(size_t)(i + q)],
+                                                           rtol_[(size_t)d], atol_[(size_t)d]);
+                const double r5 = h * acc5[q] / sc;
+                group_e5_[(size_t)g] += r5 * r5;
+                if (two) {
+                    const double r3 = h * acc3[q] / sc;
+                    group_e3_[(size_t)g] += r3 * r3;
+                }
+            }
+        }
+        double worst = 0;
+        for (int g = 1; g <= groups_; ++g) {
+            if (group_count_[(size_t)g] == 0) continue;
+            const double r = combine_error(group_e5_[(size_t)g], group_e3_[(size_t)g],
+                                           (double)B_ * (double)group_count_[(size_t)g], two);
+            if (!(r <= worst)) worst = r;  // a NaN ratio wins: the step is rejected
+        }
+        return worst;
     }
 
     double error_block(int64_t i, int len, const double* weights, double h) {

@@ -98,11 +98,12 @@ const ButcherTableau& validate_config(const jdyn_solve_config& c, const void* y0
             int64_t count = 0;
             for (int64_t d = 0; d < c.dim; ++d) {
                 const double w = c.norm_weights[d];
-                if (w != 0.0 && w != 1.0)
-                    bad("norm weights must be 0 or 1, got " + num(w) + " at component " + std::to_string(d));
+                if (!(w >= 0 && w <= 64 && w == std::floor(w)))
+                    bad("norm weights are group numbers, integers in [0, 64], got " + num(w) + " at component " +
+                        std::to_string(d));
                 if (w != 0.0) ++count;
             }
-            if (count == 0) bad("the norm counts no component: at least one norm weight must be 1");
+            if (count == 0) bad("the norm counts no component: at least one norm weight must be positive");
         }
     } else if (c.grid) {
         if (c.n_grid < 2) bad("a grid needs at least two times, got " + std::to_string(c.n_grid));

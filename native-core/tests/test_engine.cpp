@@ -327,6 +327,29 @@ TEST_CASE("the seminorm leaves masked components out of step control") {
     double none[2] = {0.0, 0.0};
     c.norm_weights = none;
     CHECK(jdyn_solve(&c, y0, ys, nullptr, &semi, nullptr) == JDYN_ERR_ARGUMENT);
+    double fractional[2] = {1.0, 0.5};
+    c.norm_weights = fractional;
+    CHECK(jdyn_solve(&c, y0, ys, nullptr, &semi, nullptr) == JDYN_ERR_ARGUMENT);
+    CHECK(std::string(jdyn_last_error()).find("group") != std::string::npos);
+}
+
+TEST_CASE("norm groups: the ratio is the largest group RMS, never below the single RMS") {
+    // Two groups over the oscillator's components: max(|e_x|, |e_v|) >= sqrt((e_x^2 + e_v^2) / 2),
+    // so the grouped norm rejects at least what the single RMS rejects and takes at least as many steps.
+    for (int64_t method : {JDYN_DOPRI5, JDYN_DOPRI8, JDYN_BOSH3}) {
+        std::vector<double> times = {0.0, 10.0};
+        jdyn_solve_config c = base_config(method, harmonic, times);
+        c.rtol = c.atol = 1e-7;
+        double y0[2] = {1.0, 0.0}, ys[4];
+        jdyn_solve_stats single, grouped;
+        REQUIRE(jdyn_solve(&c, y0, ys, nullptr, &single, nullptr) == JDYN_OK);
+        double groups[2] = {1.0, 2.0};
+        c.norm_weights = groups;
+        REQUIRE(jdyn_solve(&c, y0, ys, nullptr, &grouped, nullptr) == JDYN_OK);
+        INFO("method " << method << " single " << single.accepted << " grouped " << grouped.accepted);
+        CHECK(grouped.accepted + grouped.rejected >= single.accepted + single.rejected);
+        CHECK(std::hypot(ys[2] - std::cos(10.0), ys[3] + std::sin(10.0)) < 1e-5);
+    }
 }
 
 namespace {

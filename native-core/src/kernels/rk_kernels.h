@@ -19,11 +19,10 @@ namespace kernels {
 // capacity: the CPU engine calls them with W = 256 (the inner loops vectorise), a CUDA thread with
 // W = 1 and len = 1. Sums run in double whatever the state type.
 
-// out[i] = y0[i] + h * sum_j w[j] * k[j][i]: a stage input, a new state, or a dense-output point.
+// acc[e] = sum_j w[j] * k[j][i0 + e] for the block, skipping zero weights: the loop all the kernels
+// below share.
 template <class T, int W>
-JDYN_HD void stage_combine(int64_t i0, int len, const T* y0, double h, const double* w, const T* const* k, int nk,
-                           T* out) {
-    double acc[W];
+JDYN_HD void accumulate(int64_t i0, int len, const double* w, const T* const* k, int nk, double* acc) {
     for (int e = 0; e < len; ++e) acc[e] = 0.0;
     for (int j = 0; j < nk; ++j) {
         const double wj = w[j];
@@ -31,6 +30,14 @@ JDYN_HD void stage_combine(int64_t i0, int len, const T* y0, double h, const dou
         const T* kj = k[j] + i0;
         for (int e = 0; e < len; ++e) acc[e] += wj * (double)kj[e];
     }
+}
+
+// out[i] = y0[i] + h * sum_j w[j] * k[j][i]: a stage input, a new state, or a dense-output point.
+template <class T, int W>
+JDYN_HD void stage_combine(int64_t i0, int len, const T* y0, double h, const double* w, const T* const* k, int nk,
+                           T* out) {
+    double acc[W];
+    accumulate<T, W>(i0, len, w, k, nk, acc);
     for (int e = 0; e < len; ++e) out[i0 + e] = (T)((double)y0[i0 + e] + h * acc[e]);
 }
 
@@ -49,13 +56,7 @@ JDYN_HD double scaled_error_sq(int64_t i0, int len, int64_t dim, double h, const
                                const T* y0, const T* y1, const double* rtol, const double* atol,
                                const double* mask) {
     double acc[W];
-    for (int q = 0; q < len; ++q) acc[q] = 0.0;
-    for (int j = 0; j < nk; ++j) {
-        const double ej = e[j];
-        if (ej == 0.0) continue;
-        const T* kj = k[j] + i0;
-        for (int q = 0; q < len; ++q) acc[q] += ej * (double)kj[q];
-    }
+    accumulate<T, W>(i0, len, e, k, nk, acc);
     double sum = 0.0;
     if (Uniform) {
         const double rt = rtol[0], at = atol[0];
@@ -79,13 +80,7 @@ JDYN_HD double scaled_error_sq(int64_t i0, int len, int64_t dim, double h, const
 template <class T, int W>
 JDYN_HD void weighted_sum(int64_t i0, int len, double h, const double* w, const T* const* k, int nk, T* out) {
     double acc[W];
-    for (int e = 0; e < len; ++e) acc[e] = 0.0;
-    for (int j = 0; j < nk; ++j) {
-        const double wj = w[j];
-        if (wj == 0.0) continue;
-        const T* kj = k[j] + i0;
-        for (int e = 0; e < len; ++e) acc[e] += wj * (double)kj[e];
-    }
+    accumulate<T, W>(i0, len, w, k, nk, acc);
     for (int e = 0; e < len; ++e) out[i0 + e] = (T)(h * acc[e]);
 }
 

@@ -9,7 +9,8 @@
 //   interpolated adjoint   backsolve of [a_z, a_theta] only, z(t) read from the forward interpolant.
 //
 // In both adjoint modes the error norm is by default the seminorm of Kidger et al. (the parameter
-// adjoint left out of step control), else Hairer's RMS over the whole augmented state.
+// adjoint left out of step control), else the largest RMS over the blocks [z], [a_z], [a_theta]
+// (torchdiffeq's mixed norm, the paper's "full norm").
 #pragma once
 
 #include <cstdint>

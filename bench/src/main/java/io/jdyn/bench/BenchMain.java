@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 public final class BenchMain {
     private static final Map<String, Supplier<Benchmark>> BENCHMARKS = new LinkedHashMap<>();
     /** Names that are lines of another benchmark: running them runs that one. */
-    private static final Map<String, String> ALIASES = Map.of("oscillators-10k-matched", "oscillators-10k");
+    private static final Map<String, String> ALIASES = new LinkedHashMap<>();
 
     static {
         BENCHMARKS.put("oscillators-10k", Oscillators10k::new);
@@ -31,6 +31,14 @@ public final class BenchMain {
         BENCHMARKS.put("steps-arenstorf-dopri8", () -> new StepCounts(StepCounts.Problem.ARENSTORF, "dopri8"));
         BENCHMARKS.put("upcall-eval", UpcallEval::new);
         BENCHMARKS.put("engine-step-overhead", EngineStepOverhead::new);
+        BENCHMARKS.put("moons-nfe-full", MoonsNfe::new);
+        BENCHMARKS.put("wide-nfe-seminorm", WideNfeSeminorm::new);
+        BENCHMARKS.put("adjoint-memory", AdjointMemory::new);
+        BENCHMARKS.put("moons-train-step", MoonsTrainStep::new);
+
+        ALIASES.put("oscillators-10k-matched", "oscillators-10k");
+        ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");
+        for (MoonsNfe.Config c : MoonsNfe.CONFIGS) ALIASES.put("moons-grad-step-" + c.suffix(), "moons-nfe-full");
     }
 
     private BenchMain() {}
