@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace jdyn {
 
@@ -16,6 +18,13 @@ public:
     virtual int64_t dim() const = 0;
     // Number of parameters P in the flat parameter vector.
     virtual int64_t num_params() const = 0;
+
+    // The parameter tensors as (offset, count) blocks of the flat vector, in order (PyTorch's separate
+    // weight and bias tensors): the adjoint's full norm takes one RMS per block, as torchdiffeq does.
+    virtual std::vector<std::pair<int64_t, int64_t>> param_blocks() const {
+        if (num_params() == 0) return {};
+        return {{0, num_params()}};
+    }
 
     // dz = f(t, z) for B rows; z and dz are [B, D] row-major.
     virtual void forward(double t, const T* z, T* dz, int64_t batch) = 0;

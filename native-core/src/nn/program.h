@@ -75,6 +75,19 @@ public:
     int64_t dim() const override { return program_.dim_in(); }
     int64_t dim_out() const { return program_.dim_out(); }
     int64_t num_params() const override { return program_.num_params(); }
+    // Each layer's weight and bias as separate blocks (GalLinear: all coefficient matrices, then all
+    // bias coefficients).
+    std::vector<std::pair<int64_t, int64_t>> param_blocks() const override {
+        std::vector<std::pair<int64_t, int64_t>> blocks;
+        for (const ProgramLayer& l : program_.layers()) {
+            if (l.param_count == 0) continue;
+            const int64_t nb = l.kind == JDYN_LAYER_GALLINEAR ? l.n_basis : 1;
+            const int64_t bias = l.bias ? nb * l.out : 0;
+            blocks.push_back({l.param_offset, l.param_count - bias});
+            if (bias > 0) blocks.push_back({l.param_offset + l.param_count - bias, bias});
+        }
+        return blocks;
+    }
     const Program& program() const { return program_; }
     const T* params() const { return params_; }
     void bind_params(const T* params);

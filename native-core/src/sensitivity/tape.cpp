@@ -27,6 +27,7 @@ public:
     int64_t size() const { return n_ + (integral_ ? 1 : 0); }  // the flat state's length
     int64_t core() const { return n_; }                         // batch * dim
     int64_t params() const { return f_->num_params(); }
+    std::vector<std::pair<int64_t, int64_t>> param_blocks() const { return f_->param_blocks(); }
     bool has_integral() const { return integral_ != nullptr; }
 
     void forward(double t, const T* z, T* dz) {
@@ -427,13 +428,21 @@ private:
         if (!interp) std::copy(last, last + n, u.begin() + zoff);
         for (int64_t i = 0; i < n; ++i) u[(size_t)(aoff + i)] = cot[(size_t)((nt - 1) * n + i)];
 
-        // The error norm is the largest RMS over the blocks z, a_z, a_theta (torchdiffeq's mixed norm,
-        // the "full norm" of Kidger et al.); the seminorm drops a_theta and the integral loss's parts.
+        // The error norm is the largest RMS over the blocks z, a_z and each parameter tensor's adjoint
+        // (torchdiffeq's mixed norm over its augmented tuple, the "full norm" of Kidger et al.); the
+        // seminorm drops the parameter adjoints and the integral loss's parts.
         // Dropping a block from a maximum can only lengthen the steps, so the seminorm never costs more.
         std::vector<double> mask((size_t)m, 0.0);
         if (!interp) std::fill(mask.begin() + zoff, mask.begin() + zoff + n, 1.0);
         std::fill(mask.begin() + aoff, mask.begin() + aoff + n, 2.0);
-        std::fill(mask.begin() + poff, mask.end(), opt.seminorm ? 0.0 : 3.0);
+        if (!opt.seminorm) {
+            // One group per parameter tensor (up to the engine's 64 groups; the rest share the last).
+            double group = 3;
+            for (const auto& b : f.param_blocks()) {
+                std::fill(mask.begin() + poff + b.first, mask.begin() + poff + b.first + b.second, group);
+                group = std::min(group + 1, 64.0);
+            }
+        }
         if (opt.seminorm && f.has_integral()) {
             if (!interp) mask[(size_t)(zoff + n - 1)] = 0.0;
             mask[(size_t)(aoff + n - 1)] = 0.0;
