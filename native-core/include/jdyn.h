@@ -63,8 +63,10 @@ typedef struct jdyn_solve_config {
     double atol;                /* used when atol_vec is NULL */
     const double* rtol_vec;     /* per component [dim], or NULL */
     const double* atol_vec;     /* per component [dim], or NULL */
-    const double* norm_weights; /* per component [dim] of 0/1: components that count in step control
-                                   (a seminorm), or NULL for all */
+    const double* norm_weights; /* per component [dim]: its norm group, an integer in [0, 64]. 0 leaves
+                                   the component out of step control (a seminorm); the norm is the largest
+                                   of the groups' RMS (torchdiffeq's mixed norm), so all 1 is Hairer's RMS.
+                                   NULL: all 1 */
     double dt;                  /* fixed: the step (or 0 with grid); adaptive: initial step, 0 = Hairer's choice */
     const double* grid;         /* fixed steps on this grid from t0 to t1 (monotone), or NULL */
     int64_t n_grid;
@@ -183,8 +185,9 @@ JDYN_API int32_t jdyn_program_jvp(const jdyn_program* program, const void* param
  * Sensitivity methods, by torchdyn's names: "autograd" backpropagates through the accepted steps
  * (the solve lands a step on every output time; memory grows with the steps), "adjoint" backsolves
  * [z, a_z, a_theta] (O(1) memory in the steps), "interpolated_adjoint" backsolves [a_z, a_theta] with
- * z from the forward interpolant. The adjoint modes control the backward step with the seminorm
- * (a_theta and the integral loss left out) unless seminorm = 0. */
+ * z from the forward interpolant. The adjoint modes control the backward step with the largest RMS
+ * over the blocks z, a_z, a_theta (torchdiffeq's mixed norm); the seminorm (the default) leaves a_theta
+ * and the integral loss out, which can only lengthen the steps. */
 enum jdyn_sensitivity { JDYN_SENS_AUTOGRAD = 0, JDYN_SENS_ADJOINT = 1, JDYN_SENS_INTERPOLATED_ADJOINT = 2 };
 
 /* A running cost l(t, z) summed over the batch (torchdyn's integral_loss): writes l to *value and
@@ -194,7 +197,7 @@ typedef int32_t (*jdyn_integral_fn)(void* ctx, double t, const void* z, int64_t 
 
 typedef struct jdyn_grad_options {
     int64_t sensitivity;        /* enum jdyn_sensitivity */
-    int64_t seminorm;           /* adjoint modes: 1 (default) seminorm, 0 Hairer's norm over all of it */
+    int64_t seminorm;           /* adjoint modes: 1 (default) seminorm, 0 the mixed norm over all blocks */
     double rtol;                /* backward tolerances; 0 = the forward solve's */
     double atol;
     int64_t max_steps;          /* backward; 0 = the forward solve's */
@@ -253,6 +256,38 @@ JDYN_API const char* jdyn_blas_info(void);
 /* C = alpha * op(A) op(B) + beta * C, row-major, through OpenBLAS. trans_a / trans_b: 0 or 1. */
 JDYN_API int32_t jdyn_gemm(int64_t dtype, int64_t trans_a, int64_t trans_b, int64_t m, int64_t n, int64_t k,
                            double alpha, const void* a, const void* b, double beta, void* c);
+
+/* ---- Optimizer steps and gradient clipping -------------------------------------------------------
+ * In-place updates of flat buffers in `dtype`, PyTorch's rules (torch.optim.SGD, Adam, AdamW,
+ * torch.nn.utils.clip_grad_norm_ / clip_grad_value_). params, grad and the optimizer state are
+ * caller-owned buffers indexed alike (the state buffers have the size of params, zero-filled before the
+ * first step; the core keeps nothing between calls). A step updates elements [offset, offset + count);
+ * `step` is the 1-based number of this step on that block (PyTorch's per-parameter state["step"],
+ * kept by the caller). Every call checks the gradients it reads first: on a NaN or infinity it changes
+ * nothing and returns JDYN_ERR_NON_FINITE, with the flat index in *bad_index and in the message;
+ * *bad_index (may be NULL) is -1 otherwise. */
+
+/* SGD: g += weight_decay * p; with momentum != 0, buf = g at step 1, else momentum * buf + (1 -
+ * dampening) * g, then g = g + momentum * buf (nesterov) or buf; p -= lr * g. momentum_buf may be NULL
+ * when momentum is 0. nesterov needs momentum > 0 and dampening 0. */
+JDYN_API int32_t jdyn_sgd_step(int64_t dtype, void* params, const void* grad, void* momentum_buf, int64_t offset,
+                               int64_t count, int64_t step, double lr, double momentum, double dampening,
+                               double weight_decay, int64_t nesterov, int64_t* bad_index);
+/* Adam (decoupled = 0: g += weight_decay * p) and AdamW (decoupled = 1: p *= 1 - lr * weight_decay):
+ * m = lerp(m, g, 1 - beta1); v = beta2 v + (1 - beta2) g^2;
+ * p -= lr / (1 - beta1^step) * m / (sqrt(v) / sqrt(1 - beta2^step) + eps). */
+JDYN_API int32_t jdyn_adam_step(int64_t dtype, void* params, const void* grad, void* exp_avg, void* exp_avg_sq,
+                                int64_t offset, int64_t count, int64_t step, double lr, double beta1, double beta2,
+                                double eps, double weight_decay, int64_t decoupled, int64_t* bad_index);
+/* Gradient clipping over n_ranges blocks of grad, ranges = {offset0, count0, offset1, count1, ...}
+ * (sorted, disjoint). By norm: the norm_type-norm of all the blocks together (norm_type > 0, or
+ * INFINITY for the largest magnitude) goes to *total_norm (before clipping; may be NULL), and every
+ * gradient is multiplied by min(1, max_norm / (total_norm + 1e-6)). By value: clamped to
+ * [-clip_value, clip_value]. */
+JDYN_API int32_t jdyn_clip_grad_norm(int64_t dtype, void* grad, const int64_t* ranges, int64_t n_ranges,
+                                     double max_norm, double norm_type, double* total_norm, int64_t* bad_index);
+JDYN_API int32_t jdyn_clip_grad_value(int64_t dtype, void* grad, const int64_t* ranges, int64_t n_ranges,
+                                      double clip_value, int64_t* bad_index);
 
 #ifdef __cplusplus
 }

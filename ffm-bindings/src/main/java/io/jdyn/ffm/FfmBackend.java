@@ -109,6 +109,31 @@ final class FfmBackend implements Backend {
     }
 
     @Override
+    public void sgdStep(NativeBuffer params, NativeBuffer grad, NativeBuffer momentumBuf, long offset, long count,
+            long step, double lr, double momentum, double dampening, double weightDecay, boolean nesterov) {
+        FfmOptim.sgdStep(lib, params, grad, momentumBuf, offset, count, step, lr, momentum, dampening, weightDecay,
+                nesterov);
+    }
+
+    @Override
+    public void adamStep(NativeBuffer params, NativeBuffer grad, NativeBuffer expAvg, NativeBuffer expAvgSq,
+            long offset, long count, long step, double lr, double beta1, double beta2, double eps, double weightDecay,
+            boolean decoupled) {
+        FfmOptim.adamStep(lib, params, grad, expAvg, expAvgSq, offset, count, step, lr, beta1, beta2, eps, weightDecay,
+                decoupled);
+    }
+
+    @Override
+    public double clipGradNorm(NativeBuffer grad, long[] ranges, double maxNorm, double normType) {
+        return FfmOptim.clipGradNorm(lib, grad, ranges, maxNorm, normType);
+    }
+
+    @Override
+    public void clipGradValue(NativeBuffer grad, long[] ranges, double clipValue) {
+        FfmOptim.clipGradValue(lib, grad, ranges, clipValue);
+    }
+
+    @Override
     public MethodFacts methodFacts(int method) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(JAVA_LONG, 4);

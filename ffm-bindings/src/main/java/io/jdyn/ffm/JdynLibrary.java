@@ -40,6 +40,10 @@ final class JdynLibrary {
     final MethodHandle tapeInfo;
     final MethodHandle tapeStepTimes;
     final MethodHandle tapeFree;
+    final MethodHandle sgdStep;
+    final MethodHandle adamStep;
+    final MethodHandle clipGradNorm;
+    final MethodHandle clipGradValue;
 
     JdynLibrary(Path file) {
         SymbolLookup lib = SymbolLookup.libraryLookup(file, Arena.global());
@@ -95,6 +99,19 @@ final class JdynLibrary {
         tapeStepTimes = linker.downcallHandle(find(lib, "jdyn_tape_step_times"),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         tapeFree = linker.downcallHandle(find(lib, "jdyn_tape_free"), FunctionDescriptor.ofVoid(ADDRESS));
+
+        // Optimizer steps and gradient clipping: loops over the parameter buffers. Not critical: a large
+        // model's buffers take long enough that the GC must be able to reach a safepoint meanwhile.
+        sgdStep = linker.downcallHandle(find(lib, "jdyn_sgd_step"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
+                ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE,
+                JAVA_DOUBLE, JAVA_LONG, ADDRESS));
+        adamStep = linker.downcallHandle(find(lib, "jdyn_adam_step"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE,
+                JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_LONG, ADDRESS));
+        clipGradNorm = linker.downcallHandle(find(lib, "jdyn_clip_grad_norm"), FunctionDescriptor.of(JAVA_INT,
+                JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, ADDRESS, ADDRESS));
+        clipGradValue = linker.downcallHandle(find(lib, "jdyn_clip_grad_value"),
+                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, ADDRESS));
     }
 
     private static MemorySegment find(SymbolLookup lib, String name) {

@@ -37,4 +37,31 @@ public interface Backend {
     String cudaStatus();
 
     boolean cudaAvailable();
+
+    /*
+     * Optimizer steps and gradient clipping (jdyn.h's jdyn_sgd_step, jdyn_adam_step, jdyn_clip_grad_*):
+     * in place on elements [offset, offset + count) of flat buffers of one dtype, PyTorch's rules. The
+     * state buffers (momentum, exp_avg, exp_avg_sq) are the caller's, zero before the first step; step
+     * is the 1-based number of this step on the block. Bad arguments throw IllegalArgumentException with
+     * the native message; a NaN or infinite gradient throws
+     * io.jdyn.train.optim.NonFiniteGradientException (with its flat index) and changes nothing.
+     */
+
+    /** torch.optim.SGD's update; momentumBuf may be null when momentum is 0. */
+    void sgdStep(NativeBuffer params, NativeBuffer grad, NativeBuffer momentumBuf, long offset, long count, long step,
+            double lr, double momentum, double dampening, double weightDecay, boolean nesterov);
+
+    /** torch.optim.Adam's update (decoupled = false) or AdamW's (decoupled = true). */
+    void adamStep(NativeBuffer params, NativeBuffer grad, NativeBuffer expAvg, NativeBuffer expAvgSq, long offset,
+            long count, long step, double lr, double beta1, double beta2, double eps, double weightDecay,
+            boolean decoupled);
+
+    /**
+     * clip_grad_norm_ over the blocks {offset0, count0, offset1, count1, ...} (sorted, disjoint) of grad:
+     * returns their total normType-norm (Double.POSITIVE_INFINITY: the largest magnitude) before clipping.
+     */
+    double clipGradNorm(NativeBuffer grad, long[] ranges, double maxNorm, double normType);
+
+    /** clip_grad_value_: clamps the blocks of grad to [-clipValue, clipValue]. */
+    void clipGradValue(NativeBuffer grad, long[] ranges, double clipValue);
 }

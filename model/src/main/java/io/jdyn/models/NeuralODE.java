@@ -1,0 +1,603 @@
+package io.jdyn.models;
+
+import io.jdyn.DType;
+import io.jdyn.Tensor;
+import io.jdyn.TensorClosedException;
+import io.jdyn.nn.Augmenter;
+import io.jdyn.nn.Layer;
+import io.jdyn.nn.NeuralField;
+import io.jdyn.nn.Parameters;
+import io.jdyn.nn.Sequential;
+import io.jdyn.ode.DifferentiableVectorField;
+import io.jdyn.ode.GradOptions;
+import io.jdyn.ode.GradSolution;
+import io.jdyn.ode.Gradients;
+import io.jdyn.ode.Method;
+import io.jdyn.ode.Odeint;
+import io.jdyn.ode.Sensitivity;
+import io.jdyn.ode.Solution;
+import io.jdyn.ode.SolveOptions;
+import io.jdyn.ode.SolveStats;
+import io.jdyn.ode.VectorField;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * torchdyn's {@code NeuralODE}: a vector field (a {@link NeuralField}, or a {@link Sequential}
+ * compiled for a state width and dtype) with a solver, tolerances and a sensitivity.
+ *
+ * <pre>{@code
+ * try (NeuralODE model = NeuralODE.builder(Sequential.of(new DepthCat(), new Linear(3, 64), new Tanh(),
+ *         new Linear(64, 2)), 2).sensitivity("adjoint").solver("dopri5").build();
+ *      Tensor x = Tensor.of(new float[256], 128, 2);
+ *      Tensor y = model.forward(x);                                   // [128, 2], at s = 1
+ *      Tensor traj = model.trajectory(x, linspace(0, 2, 50))) {       // [50, 128, 2]
+ *     System.out.println(model);                                      // torchdyn's summary
+ * }
+ * }</pre>
+ *
+ * <p>Defaults as torchdyn's: order 1, dopri5, sensitivity autograd, rtol = atol = 1e-4, adjoint
+ * tolerances 1e-4, integration interval [0, 1], float32. Fixed-step solvers step on the evaluation
+ * times unless {@link Builder#dt(double)} is given.
+ *
+ * <p>Order 2 (torchdyn's higher-order Neural ODE): the state is [x, v] (width {@code dim}, even), the
+ * net maps [x, v] (and t with a leading DepthCat) to the acceleration (width dim / 2), and the solver
+ * integrates x' = v, v' = net(t, x, v).
+ *
+ * <p>Training: {@link #trace(Tensor)} / {@link #trace(Tensor, double[])} keep the tape; their
+ * {@code backward(cotangent)} returns dL/dx and accumulates dL/dtheta into
+ * {@code parameters().grad()}. Closing the model frees the field when the model built it.
+ */
+public final class NeuralODE implements Block {
+    private final NeuralField field;
+    private final boolean ownsField;
+    private final Sequential net;
+    private final int order;
+    private final int dim;
+    private final Method solver;
+    private final Sensitivity sensitivity;
+    private final double rtol;
+    private final double atol;
+    private final double rtolAdjoint;
+    private final double atolAdjoint;
+    private final boolean seminorm;
+    private final double[] sSpan;
+    private final double dt;
+    private final long maxSteps;
+    private final SecondOrderField second;
+    private final AtomicLong forwardNfe = new AtomicLong();
+    private final AtomicLong backwardNfe = new AtomicLong();
+
+    private NeuralODE(Builder b, NeuralField field, boolean owns) {
+        this.field = field;
+        this.ownsField = owns;
+        this.net = b.net != null ? b.net : field.net();
+        this.order = b.order;
+        this.dim = field.dim();
+        this.solver = b.solver;
+        this.sensitivity = b.sensitivity;
+        this.rtol = b.rtol;
+        this.atol = b.atol;
+        this.rtolAdjoint = b.rtolAdjoint;
+        this.atolAdjoint = b.atolAdjoint;
+        this.seminorm = b.seminorm;
+        this.sSpan = b.sSpan.clone();
+        this.dt = b.dt;
+        this.maxSteps = b.maxSteps;
+        this.second = order == 2 ? new SecondOrderField(field) : null;
+    }
+
+    /** A model over an existing field (not owned: the caller closes it), with torchdyn's defaults. */
+    public static NeuralODE of(NeuralField field) {
+        return builder(field).build();
+    }
+
+    /** A model of net compiled for states of width dim in dtype, with torchdyn's defaults. */
+    public static NeuralODE of(Sequential net, int dim, DType dtype) {
+        return builder(net, dim).dtype(dtype).build();
+    }
+
+    public static Builder builder(NeuralField field) {
+        return new Builder(Objects.requireNonNull(field, "field"), null, 0);
+    }
+
+    /** A builder for net compiled for states of width dim (the model owns the field it builds). */
+    public static Builder builder(Sequential net, int dim) {
+        return new Builder(null, Objects.requireNonNull(net, "net"), dim);
+    }
+
+    // ---------------------------------------------------------------- inference
+
+    /** The state at the end of the integration interval (torchdyn 0.x's {@code model(x)}): shaped as x. */
+    @Override
+    public Tensor forward(Tensor x) {
+        try (Solution s = solve(x, sSpan)) {
+            return Tensors.last(s.ys());
+        }
+    }
+
+    /**
+     * torchdyn 1.0's {@code t_eval, sol = model(x, t_span)}: the evaluation times and the states at
+     * them, [tSpan.length, *x.shape].
+     */
+    public Result forward(Tensor x, double[] tSpan) {
+        try (Solution s = solve(x, tSpan)) {
+            return new Result(s.ts(), Tensors.copy(s.ys()), s.stats());
+        }
+    }
+
+    /** The states at every time of sSpan: [sSpan.length, *x.shape] (owned by the caller). */
+    public Tensor trajectory(Tensor x, double[] sSpan) {
+        try (Solution s = solve(x, sSpan)) {
+            return Tensors.copy(s.ys());
+        }
+    }
+
+    /** What {@link #forward(Tensor, double[])} gives: torchdyn's (t_eval, sol), with the solve's statistics. */
+    public record Result(double[] tEval, Tensor trajectory, SolveStats stats) implements AutoCloseable {
+        @Override
+        public double[] tEval() {
+            return tEval.clone();
+        }
+
+        @Override
+        public void close() {
+            trajectory.close();
+        }
+    }
+
+    private Solution solve(Tensor x, double[] t) {
+        live();
+        Solution s = order == 1 ? Odeint.odeint(field, x, t, solveOptions(t))
+                : Odeint.odeint((VectorField) second, x, t, solveOptions(t));
+        forwardNfe.addAndGet(s.stats().nfe());
+        return s;
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** The final state at the end of the integration interval, with the tape for one backward pass. */
+    @Override
+    public Trace trace(Tensor x) {
+        return new Trace(this, gradSolve(x, sSpan), true);
+    }
+
+    /** The states at every time of tSpan, [T, *x.shape], with the tape: backward takes a [T, *x.shape] cotangent. */
+    public Trace trace(Tensor x, double[] tSpan) {
+        return new Trace(this, gradSolve(x, tSpan), false);
+    }
+
+    private GradSolution gradSolve(Tensor x, double[] t) {
+        live();
+        SolveOptions o = solveOptions(t);
+        GradSolution s = order == 1 ? Odeint.odeint(field, x, t, o, gradOptions())
+                : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions());
+        forwardNfe.addAndGet(s.stats().nfe());
+        return s;
+    }
+
+    /**
+     * A solve with its tape. {@link #output()} is the final state (from {@link NeuralODE#trace(Tensor)})
+     * or the whole trajectory (from {@link NeuralODE#trace(Tensor, double[])}); {@link #backward(Tensor)}
+     * takes a cotangent shaped as the output. Owns everything it returns: close it.
+     */
+    public static final class Trace implements Block.Trace {
+        private final NeuralODE model;
+        private final GradSolution solution;
+        private final boolean finalOnly;
+        private final Tensor output;
+        private Gradients gradients;
+
+        private Trace(NeuralODE model, GradSolution solution, boolean finalOnly) {
+            this.model = model;
+            this.solution = solution;
+            this.finalOnly = finalOnly;
+            Tensor out = null;
+            try {
+                out = finalOnly ? Tensors.last(solution.ys()) : null;
+            } catch (RuntimeException | Error e) {
+                solution.close();
+                throw e;
+            }
+            this.output = out;
+        }
+
+        @Override
+        public Tensor output() {
+            return finalOnly ? output : solution.ys();
+        }
+
+        /** The states at every evaluation time, [T, *x.shape]. */
+        public Tensor trajectory() {
+            return solution.ys();
+        }
+
+        public double[] ts() {
+            return solution.ts();
+        }
+
+        /** The underlying solve (its statistics, tape size, step times). */
+        public GradSolution solution() {
+            return solution;
+        }
+
+        /** The gradients of the backward pass, once it ran (dL/dy0, dL/dt per output time, statistics). */
+        public Gradients gradients() {
+            if (gradients == null) throw new IllegalStateException("backward has not run");
+            return gradients;
+        }
+
+        @Override
+        public Tensor backward(Tensor cotangent) {
+            Objects.requireNonNull(cotangent, "cotangent");
+            if (finalOnly) {
+                if (!Arrays.equals(cotangent.shape(), output.shape())) {
+                    throw new IllegalArgumentException("cotangent has shape " + Arrays.toString(cotangent.shape())
+                            + " but the output has shape " + Arrays.toString(output.shape()));
+                }
+                try (Tensor full = Tensors.zerosButLast(cotangent.dtype(), solution.ts().length, cotangent)) {
+                    return run(full);
+                }
+            }
+            return run(cotangent);
+        }
+
+        private Tensor run(Tensor full) {
+            NeuralODE m = model;
+            Runnable restoreFrozen = m.order == 2 && m.field.numParams() > 0
+                    ? m.field.parameters().frozenGradSnapshot() : () -> {};
+            gradients = solution.backward(full);
+            m.backwardNfe.addAndGet(gradients.backwardStats().nfe());
+            if (m.order == 2 && m.field.numParams() > 0) {
+                // A Java field's dL/dtheta comes back in a tensor of its own: accumulate it as .grad.
+                Tensor acc = m.field.parameters().grad();
+                double[] g = acc.toDoubleArray();
+                double[] p = gradients.params().orElseThrow().toDoubleArray();
+                for (int i = 0; i < g.length; i++) g[i] += p[i];
+                acc.nativeBuffer().copyFrom(g, 0, 0, g.length);
+                restoreFrozen.run();
+            }
+            return gradients.y0();
+        }
+
+        @Override
+        public void close() {
+            if (output != null) output.close();
+            solution.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- options
+
+    /** The solve options of a solve evaluated at times t. */
+    public SolveOptions solveOptions(double[] t) {
+        SolveOptions.Builder b = SolveOptions.builder().method(solver).rtol(rtol).atol(atol).maxSteps(maxSteps);
+        if (!Double.isNaN(dt)) {
+            b.dt(dt);
+        } else if (!solver.isAdaptive()) {
+            b.grid(t);
+        }
+        return b.build();
+    }
+
+    public GradOptions gradOptions() {
+        return GradOptions.builder().sensitivity(sensitivity).seminorm(seminorm).rtol(rtolAdjoint).atol(atolAdjoint)
+                .build();
+    }
+
+    // ---------------------------------------------------------------- accessors
+
+    public NeuralField field() {
+        return field;
+    }
+
+    /** The vector field's net as given (for order 2: the acceleration net, without the trailing Augmenter). */
+    public Sequential net() {
+        return net;
+    }
+
+    public Parameters parameters() {
+        live();
+        return field.parameters();
+    }
+
+    public int order() {
+        return order;
+    }
+
+    public Method solver() {
+        return solver;
+    }
+
+    public Sensitivity sensitivity() {
+        return sensitivity;
+    }
+
+    public double rtol() {
+        return rtol;
+    }
+
+    public double atol() {
+        return atol;
+    }
+
+    public double rtolAdjoint() {
+        return rtolAdjoint;
+    }
+
+    public double atolAdjoint() {
+        return atolAdjoint;
+    }
+
+    /** The integration interval of {@link #forward(Tensor)} and {@link #trace(Tensor)}. */
+    public double[] sSpan() {
+        return sSpan.clone();
+    }
+
+    /** Vector field evaluations so far, forward and backward (torchdyn's {@code model.nfe}). */
+    public long nfe() {
+        return forwardNfe.get() + backwardNfe.get();
+    }
+
+    /** Evaluations of the field in forward solves since the last reset. */
+    public long forwardNfe() {
+        return forwardNfe.get();
+    }
+
+    /** Evaluations of the field or its VJP in backward passes since the last reset. */
+    public long backwardNfe() {
+        return backwardNfe.get();
+    }
+
+    /** Sets the counters to 0 (torchdyn's {@code model.nfe = 0}). */
+    public void resetNfe() {
+        forwardNfe.set(0);
+        backwardNfe.set(0);
+    }
+
+    @Override
+    public int inFeatures() {
+        return dim;
+    }
+
+    @Override
+    public int outFeatures() {
+        return dim;
+    }
+
+    @Override
+    public DType dtype() {
+        return field.dtype();
+    }
+
+    @Override
+    public long numParams() {
+        return field.numParams();
+    }
+
+    @Override
+    public double param(long i) {
+        return parameters().values().get(i);
+    }
+
+    @Override
+    public void setParam(long i, double value) {
+        parameters().values().set(value, i);
+    }
+
+    @Override
+    public double[] grad() {
+        return field.numParams() == 0 ? new double[0] : parameters().grad().toDoubleArray();
+    }
+
+    @Override
+    public void zeroGrad() {
+        if (field.numParams() > 0) parameters().zeroGrad();
+    }
+
+    @Override
+    public void close() {
+        if (ownsField) field.close();
+    }
+
+    private void live() {
+        if (field.isClosed()) throw new TensorClosedException("the NeuralODE's field is closed");
+    }
+
+    /** torchdyn's summary (the paper's Figure 2), then the vector field's layers, PyTorch style. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("Neural ODE:\n");
+        sb.append("\t- order: ").append(order).append('\n');
+        sb.append("\t- solver: ").append(solver.torchName()).append('\n');
+        sb.append("\t- integration interval: ").append(num(sSpan[0])).append(" to ").append(num(sSpan[sSpan.length - 1]))
+                .append('\n');
+        sb.append("\t- num_checkpoints: ").append(sSpan.length).append('\n');
+        sb.append("\t- tolerances: relative ").append(num(rtol)).append(" absolute ").append(num(atol)).append('\n');
+        sb.append("\t- sensitivity: ").append(sensitivity.torchName());
+        if (sensitivity != Sensitivity.AUTOGRAD) {
+            sb.append(" (adjoint tolerances: relative ").append(num(rtolAdjoint)).append(" absolute ")
+                    .append(num(atolAdjoint)).append(seminorm ? ", seminorm" : "").append(')');
+        }
+        sb.append('\n');
+        sb.append("\t- num_parameters: ").append(field.numParams()).append('\n');
+        sb.append("\t- NFE: ").append(nfe()).append(" (forward ").append(forwardNfe.get()).append(", backward ")
+                .append(backwardNfe.get()).append(")\n");
+        sb.append("\t- dtype: ").append(field.dtype().name().toLowerCase(Locale.ROOT)).append("\n\n");
+        sb.append("Integral loss: None\n\n");
+        sb.append("Vector field:\n");
+        String layers = net.toString();
+        if (order == 2) {
+            sb.append("  (acceleration of the state [x, v]; x' = v, v' = net(x, v))\n");
+        }
+        for (String line : layers.split("\n")) sb.append("  ").append(line).append('\n');
+        return sb.toString();
+    }
+
+    /** As Python prints a float: 0.0001, 1e-10, 1.0. */
+    static String num(double v) {
+        if (!Double.isFinite(v) || v == 0) return v == 0 ? "0.0" : Double.toString(v);
+        java.math.BigDecimal d = new java.math.BigDecimal(Double.toString(v));
+        double a = Math.abs(v);
+        if (a >= 1e-4 && a < 1e16) {
+            String p = d.stripTrailingZeros().toPlainString();
+            return p.contains(".") ? p : p + ".0";
+        }
+        String m = d.unscaledValue().abs().toString().replaceAll("0+$", "");
+        if (m.isEmpty()) m = "0";
+        int exp = d.precision() - d.scale() - 1;
+        String mant = m.length() == 1 ? m : m.charAt(0) + "." + m.substring(1);
+        return (v < 0 ? "-" : "") + mant + "e" + (exp < 0 ? "-" + String.format("%02d", -exp) : "+" + String.format("%02d", exp));
+    }
+
+    // ---------------------------------------------------------------- builder
+
+    public static final class Builder {
+        private final NeuralField field;
+        private final Sequential net;
+        private final int dim;
+        private DType dtype = DType.FLOAT32;
+        private long seed = ThreadLocalRandom.current().nextLong();
+        private int order = 1;
+        private Method solver = Method.DOPRI5;
+        private Sensitivity sensitivity = Sensitivity.AUTOGRAD;
+        private double rtol = 1e-4;
+        private double atol = 1e-4;
+        private double rtolAdjoint = 1e-4;
+        private double atolAdjoint = 1e-4;
+        private boolean seminorm = true;
+        private double[] sSpan = {0, 1};
+        private double dt = Double.NaN;
+        private long maxSteps = 10_000;
+
+        private Builder(NeuralField field, Sequential net, int dim) {
+            this.field = field;
+            this.net = net;
+            this.dim = dim;
+        }
+
+        /** float32 (default, as torchdyn) or float64; for a model built from a Sequential. */
+        public Builder dtype(DType d) {
+            dtype = Objects.requireNonNull(d, "dtype");
+            return this;
+        }
+
+        /** The seed of PyTorch's default initialisation; for a model built from a Sequential. */
+        public Builder seed(long s) {
+            seed = s;
+            return this;
+        }
+
+        /** 1 (default) or 2 (second-order dynamics over [x, v]; only for a model built from a Sequential). */
+        public Builder order(int o) {
+            if (o != 1 && o != 2) throw new IllegalArgumentException("order must be 1 or 2, got " + o);
+            order = o;
+            return this;
+        }
+
+        /** By torchdyn's name ("dopri5", "tsit5", "rk4", "euler", ...). */
+        public Builder solver(String name) {
+            solver = Method.of(name);
+            return this;
+        }
+
+        public Builder solver(Method m) {
+            solver = Objects.requireNonNull(m, "solver");
+            return this;
+        }
+
+        /** "autograd" (default), "adjoint", "interpolated_adjoint". */
+        public Builder sensitivity(String name) {
+            sensitivity = Sensitivity.of(name);
+            return this;
+        }
+
+        public Builder sensitivity(Sensitivity s) {
+            sensitivity = Objects.requireNonNull(s, "sensitivity");
+            return this;
+        }
+
+        public Builder rtol(double v) {
+            rtol = positive(v, "rtol");
+            return this;
+        }
+
+        public Builder atol(double v) {
+            atol = positive(v, "atol");
+            return this;
+        }
+
+        /** The backward solve's relative tolerance (adjoint modes). */
+        public Builder rtolAdjoint(double v) {
+            rtolAdjoint = positive(v, "rtolAdjoint");
+            return this;
+        }
+
+        /** The backward solve's absolute tolerance (adjoint modes). */
+        public Builder atolAdjoint(double v) {
+            atolAdjoint = positive(v, "atolAdjoint");
+            return this;
+        }
+
+        /** The adjoint's seminorm (default on). */
+        public Builder seminorm(boolean on) {
+            seminorm = on;
+            return this;
+        }
+
+        /** The integration interval of forward(x) and trace(x) (torchdyn 0.x's s_span); default [0, 1]. */
+        public Builder sSpan(double... span) {
+            Objects.requireNonNull(span, "sSpan");
+            if (span.length < 2) throw new IllegalArgumentException("sSpan needs at least two times");
+            sSpan = span.clone();
+            return this;
+        }
+
+        /** Fixed steps of this size (any solver); default: adaptive, or the evaluation times for fixed-step solvers. */
+        public Builder dt(double h) {
+            dt = positive(h, "dt");
+            return this;
+        }
+
+        /** The most steps per solve (default 10,000). */
+        public Builder maxSteps(long n) {
+            if (n < 1) throw new IllegalArgumentException("maxSteps must be >= 1, got " + n);
+            maxSteps = n;
+            return this;
+        }
+
+        public NeuralODE build() {
+            if (field != null) {
+                if (order != 1) {
+                    throw new IllegalArgumentException("order 2 needs the acceleration net as a Sequential"
+                            + " (NeuralODE.builder(net, dim).order(2)): a NeuralField must return as many values as"
+                            + " the state has, the acceleration has half as many");
+                }
+                return new NeuralODE(this, field, false);
+            }
+            if (order == 1) return new NeuralODE(this, NeuralField.of(net, dim, dtype, seed), true);
+            if (dim < 2 || dim % 2 != 0) {
+                throw new IllegalArgumentException("order 2: the state [x, v] must have an even width, got " + dim);
+            }
+            int half = dim / 2;
+            int out = net.outFeatures(dim);
+            if (out != half) {
+                throw new IllegalArgumentException("order 2: the net must map the state [x, v] (width " + dim
+                        + ") to the acceleration (width " + half + "), but it gives width " + out + ": " + net);
+            }
+            List<Layer> layers = new ArrayList<>(net.layers());
+            layers.add(new Augmenter(half));
+            return new NeuralODE(this, NeuralField.of(Sequential.of(layers), dim, dtype, seed), true);
+        }
+
+        private static double positive(double v, String name) {
+            if (!(v > 0) || !Double.isFinite(v)) throw new IllegalArgumentException(name + " must be finite and > 0, got " + v);
+            return v;
+        }
+    }
+}
