@@ -1,31 +1,23 @@
 package io.jdyn.train.optim;
 
-import java.util.Objects;
-
 /**
  * Cosine annealing from the base lr down to etaMin over tMax epochs
  * (torch.optim.lr_scheduler.CosineAnnealingLR): lr at epoch e is etaMin + (baseLr - etaMin) (1 +
  * cos(pi e / tMax)) / 2 when nothing else changes it; beyond tMax it rises again (period 2 tMax). Each
  * step uses PyTorch's recursive form on the optimizer's current lr.
  */
-public final class CosineAnnealingLR implements LRScheduler {
-    private final Optimizer optimizer;
+public final class CosineAnnealingLR extends EpochScheduler {
     private final int tMax;
     private final double etaMin;
-    private final double baseLr;
-    private int lastEpoch;
-    private double lastLr;
 
     public CosineAnnealingLR(Optimizer optimizer, int tMax, double etaMin) {
-        this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        super(optimizer);
         if (tMax < 1) throw new IllegalArgumentException("tMax must be >= 1, got " + tMax);
         if (!(etaMin >= 0) || Double.isInfinite(etaMin)) {
             throw new IllegalArgumentException("etaMin must be finite and >= 0, got " + etaMin);
         }
         this.tMax = tMax;
         this.etaMin = etaMin;
-        this.baseLr = optimizer.lr();
-        this.lastLr = baseLr;
     }
 
     /** CosineAnnealingLR with PyTorch's default etaMin 0. */
@@ -34,39 +26,20 @@ public final class CosineAnnealingLR implements LRScheduler {
     }
 
     @Override
-    public void step() {
-        lastEpoch++;
-        double cur = optimizer.lr();
+    double next(int epoch, double cur) {
         double lr;
-        if (Math.floorMod(lastEpoch - 1 - tMax, 2 * tMax) == 0) {
-            lr = cur + (baseLr - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2;
+        if (Math.floorMod(epoch - 1 - tMax, 2 * tMax) == 0) {
+            lr = cur + (baseLr() - etaMin) * (1 - Math.cos(Math.PI / tMax)) / 2;
         } else {
-            lr = (1 + Math.cos(Math.PI * lastEpoch / tMax)) / (1 + Math.cos(Math.PI * (lastEpoch - 1) / tMax))
+            lr = (1 + Math.cos(Math.PI * epoch / tMax)) / (1 + Math.cos(Math.PI * (epoch - 1) / tMax))
                     * (cur - etaMin) + etaMin;
         }
         // Rounding can take the recursive form a hair below zero at etaMin = 0.
-        if (lr < 0) lr = 0;
-        optimizer.setLr(lr);
-        lastLr = lr;
-    }
-
-    @Override
-    public int lastEpoch() {
-        return lastEpoch;
-    }
-
-    @Override
-    public double lastLr() {
-        return lastLr;
-    }
-
-    @Override
-    public double baseLr() {
-        return baseLr;
+        return Math.max(lr, 0);
     }
 
     @Override
     public String toString() {
-        return "CosineAnnealingLR(tMax=" + tMax + ", etaMin=" + etaMin + ", lastEpoch=" + lastEpoch + ")";
+        return "CosineAnnealingLR(tMax=" + tMax + ", etaMin=" + etaMin + ", lastEpoch=" + lastEpoch() + ")";
     }
 }
