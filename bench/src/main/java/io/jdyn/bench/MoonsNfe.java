@@ -9,8 +9,8 @@ import java.util.function.Consumer;
 /**
  * moons-nfe-full, moons-nfe-seminorm and moons-grad-step-*: one gradient step (forward with
  * gradients, the cross-entropy and its gradient, backward) of the trained moons field with each
- * sensitivity: autograd, the adjoint with the full norm (Hairer's RMS over the whole augmented state
- * [z, a_z, a_theta]), the adjoint with the seminorm (a_theta left out of step control), and the
+ * sensitivity: autograd, the adjoint with the full norm (the largest RMS over z, a_z and each
+ * parameter tensor's adjoint, torchdiffeq's mixed norm), the adjoint with the seminorm (a_theta left out of step control), and the
  * interpolated adjoint (seminorm). Forward and backward NFE of each, and the median time of a step,
  * the four timed in alternation. The seminorm line compares its backward NFE with the full norm's and
  * says "ok": false if the seminorm took more.

@@ -83,7 +83,10 @@ public final class GradOptions {
             return this;
         }
 
-        /** Adjoint modes: true (default) for the seminorm, false for Hairer's norm over the whole adjoint state. */
+        /**
+         * Adjoint modes: true (default) for the seminorm (parameter adjoints out of step control), false
+         * for the full norm: the largest RMS over z, a_z and each parameter tensor's adjoint.
+         */
         public Builder seminorm(boolean on) {
             seminorm = on;
             return this;
