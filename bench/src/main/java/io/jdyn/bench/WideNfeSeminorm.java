@@ -87,7 +87,7 @@ final class WideNfeSeminorm implements Benchmark {
             Json j = Json.bench("wide-nfe-seminorm").num("value", s.result().backwardNfe()).str("unit", "nfe")
                     .str("measure", "backward NFE of the adjoint with the seminorm for one gradient of the moons loss"
                             + " on the wide field")
-                    .str("baseline", "adjoint with the full norm (Hairer's RMS over [z, a_z, a_theta])")
+                    .str("baseline", "adjoint with the full norm (largest RMS over z, a_z and each parameter tensor)")
                     .num("baseline_value", f.result().backwardNfe()).num("ratio", ratio).num("fewer_share", 1 - ratio)
                     .num("target_ratio", TARGET_RATIO).bool("target_met", ratio <= TARGET_RATIO)
                     .bool("ok", s.result().backwardNfe() <= f.result().backwardNfe())
