@@ -10,15 +10,24 @@ import java.lang.foreign.MemorySegment;
 /**
  * A {@link BatchView} over the engine's own buffer for the duration of one upcall: re-pointed at
  * each call, never copied. Two final subclasses keep each access monomorphic for the JIT.
+ *
+ * <p>The view reads through one segment spanning the address space at the buffer's base address,
+ * so re-pointing allocates nothing (a reinterpreted segment per call cost about 80 bytes of heap per
+ * evaluation). That segment checks no bounds: every access here checks its index against batch * dim
+ * itself, so a wrong index is an exception, never a stray native access.
  */
 abstract sealed class SegmentView implements BatchView permits SegmentView.F64, SegmentView.F32 {
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
+
     final int batch;
     final int dim;
-    MemorySegment segment = MemorySegment.NULL;
+    final long size;
+    long base;
 
     SegmentView(int batch, int dim) {
         this.batch = batch;
         this.dim = dim;
+        this.size = (long) batch * dim;
     }
 
     static SegmentView of(DType dtype, int batch, int dim) {
@@ -26,7 +35,9 @@ abstract sealed class SegmentView implements BatchView permits SegmentView.F64, 
     }
 
     /** Points the view at the engine's buffer at address (batch * dim values). */
-    abstract void point(MemorySegment address);
+    final void point(MemorySegment address) {
+        base = address.address();
+    }
 
     @Override
     public int batch() {
@@ -45,14 +56,14 @@ abstract sealed class SegmentView implements BatchView permits SegmentView.F64, 
         return (long) b * dim + d;
     }
 
+    final long flat(long i) {
+        if (i < 0 || i >= size) throw new IndexOutOfBoundsException("index " + i + " is outside [0, " + size + ")");
+        return i;
+    }
+
     static final class F64 extends SegmentView {
         F64(int batch, int dim) {
             super(batch, dim);
-        }
-
-        @Override
-        void point(MemorySegment address) {
-            segment = address.reinterpret((long) batch * dim * 8);
         }
 
         @Override
@@ -62,32 +73,32 @@ abstract sealed class SegmentView implements BatchView permits SegmentView.F64, 
 
         @Override
         public double get(int b, int d) {
-            return segment.getAtIndex(JAVA_DOUBLE, index(b, d));
+            return ALL.get(JAVA_DOUBLE, base + 8 * index(b, d));
         }
 
         @Override
         public void set(int b, int d, double v) {
-            segment.setAtIndex(JAVA_DOUBLE, index(b, d), v);
+            ALL.set(JAVA_DOUBLE, base + 8 * index(b, d), v);
         }
 
         @Override
         public double get(long i) {
-            return segment.getAtIndex(JAVA_DOUBLE, i);
+            return ALL.get(JAVA_DOUBLE, base + 8 * flat(i));
         }
 
         @Override
         public void set(long i, double v) {
-            segment.setAtIndex(JAVA_DOUBLE, i, v);
+            ALL.set(JAVA_DOUBLE, base + 8 * flat(i), v);
         }
 
         @Override
         public void copyTo(double[] dst) {
-            MemorySegment.copy(segment, JAVA_DOUBLE, 0, dst, 0, batch * dim);
+            MemorySegment.copy(ALL, JAVA_DOUBLE, base, dst, 0, Math.toIntExact(size));
         }
 
         @Override
         public void copyFrom(double[] src) {
-            MemorySegment.copy(src, 0, segment, JAVA_DOUBLE, 0, batch * dim);
+            MemorySegment.copy(src, 0, ALL, JAVA_DOUBLE, base, Math.toIntExact(size));
         }
     }
 
@@ -97,43 +108,38 @@ abstract sealed class SegmentView implements BatchView permits SegmentView.F64, 
         }
 
         @Override
-        void point(MemorySegment address) {
-            segment = address.reinterpret((long) batch * dim * 4);
-        }
-
-        @Override
         public DType dtype() {
             return DType.FLOAT32;
         }
 
         @Override
         public double get(int b, int d) {
-            return segment.getAtIndex(JAVA_FLOAT, index(b, d));
+            return ALL.get(JAVA_FLOAT, base + 4 * index(b, d));
         }
 
         @Override
         public void set(int b, int d, double v) {
-            segment.setAtIndex(JAVA_FLOAT, index(b, d), (float) v);
+            ALL.set(JAVA_FLOAT, base + 4 * index(b, d), (float) v);
         }
 
         @Override
         public double get(long i) {
-            return segment.getAtIndex(JAVA_FLOAT, i);
+            return ALL.get(JAVA_FLOAT, base + 4 * flat(i));
         }
 
         @Override
         public void set(long i, double v) {
-            segment.setAtIndex(JAVA_FLOAT, i, (float) v);
+            ALL.set(JAVA_FLOAT, base + 4 * flat(i), (float) v);
         }
 
         @Override
         public void copyTo(float[] dst) {
-            MemorySegment.copy(segment, JAVA_FLOAT, 0, dst, 0, batch * dim);
+            MemorySegment.copy(ALL, JAVA_FLOAT, base, dst, 0, Math.toIntExact(size));
         }
 
         @Override
         public void copyFrom(float[] src) {
-            MemorySegment.copy(src, 0, segment, JAVA_FLOAT, 0, batch * dim);
+            MemorySegment.copy(src, 0, ALL, JAVA_FLOAT, base, Math.toIntExact(size));
         }
     }
 }
