@@ -35,6 +35,7 @@ public final class BenchMain {
         BENCHMARKS.put("wide-nfe-seminorm", WideNfeSeminorm::new);
         BENCHMARKS.put("adjoint-memory", AdjointMemory::new);
         BENCHMARKS.put("moons-train-step", MoonsTrainStep::new);
+        BENCHMARKS.put("inference-batch", InferenceBatch::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");
