@@ -34,16 +34,7 @@ void check_batch(int64_t batch) {
 
 template <class T>
 jdyn::ProgramField<T>& field_for(const jdyn_program* program, const void* params) {
-    thread_local uint64_t cached_id = 0;
-    thread_local std::unique_ptr<jdyn::ProgramField<T>> cached;
-    if (!cached || cached_id != program->id) {
-        cached.reset();
-        cached = std::make_unique<jdyn::ProgramField<T>>(program->program, static_cast<const T*>(params));
-        cached_id = program->id;
-    } else {
-        cached->bind_params(static_cast<const T*>(params));
-    }
-    return *cached;
+    return jdyn_program_cached_field<T>(program, static_cast<const T*>(params));
 }
 
 }  // namespace

@@ -120,6 +120,25 @@ void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, 
     if (tape_out) *tape_out = t.release();
 }
 
+// A program's solve: inference reuses this thread's cached field (no workspace to allocate and zero
+// per solve); a solve with a tape owns a field of its own for as long as the tape lives.
+template <class T>
+void solve_program(const jdyn_solve_config& config, const jdyn_program* program, const T* params, bool inference,
+                   const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
+                   double* integral_value, jdyn_tape** tape) {
+    if (inference) {
+        const jdyn::Program& p = jdyn_program_get(program);
+        if (p.dim_in() != p.dim_out())
+            jdyn::fail(JDYN_ERR_ARGUMENT, "a vector field must map width D to D; this program maps " +
+                                              std::to_string(p.dim_in()) + " to " + std::to_string(p.dim_out()));
+        jdyn::ProgramField<T>& f = jdyn_program_cached_field<T>(program, params);
+        solve_field<T>(config, nullptr, &f, grad, y0, ys, stats, integral_value, nullptr);
+        return;
+    }
+    std::shared_ptr<jdyn::DiffField<T>> f = jdyn_program_field<T>(program, params);
+    solve_field<T>(config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
+}
+
 }  // namespace
 
 extern "C" {
@@ -132,15 +151,13 @@ int32_t jdyn_program_solve(const jdyn_solve_config* config, const jdyn_program* 
         if (!config || !program || !params) jdyn::fail(JDYN_ERR_ARGUMENT, "config, program and params must not be NULL");
         if (config->dtype != jdyn_program_dtype(program))
             jdyn::fail(JDYN_ERR_ARGUMENT, "the program's dtype differs from the solve's");
-        if (config->dtype == JDYN_FLOAT32) {
-            std::shared_ptr<jdyn::DiffField<float>> f =
-                jdyn_program_field<float>(program, static_cast<const float*>(params));
-            solve_field<float>(*config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
-        } else {
-            std::shared_ptr<jdyn::DiffField<double>> f =
-                jdyn_program_field<double>(program, static_cast<const double*>(params));
-            solve_field<double>(*config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
-        }
+        const bool inference = !tape && !(grad && grad->integral);
+        if (config->dtype == JDYN_FLOAT32)
+            solve_program<float>(*config, program, static_cast<const float*>(params), inference, grad, y0, ys, stats,
+                                 integral_value, tape);
+        else
+            solve_program<double>(*config, program, static_cast<const double*>(params), inference, grad, y0, ys,
+                                  stats, integral_value, tape);
     });
 }
 
