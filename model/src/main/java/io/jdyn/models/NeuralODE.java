@@ -103,7 +103,8 @@ public final class NeuralODE implements Block {
     }
 
     public static Builder builder(NeuralField field) {
-        return new Builder(Objects.requireNonNull(field, "field"), null, 0);
+        Objects.requireNonNull(field, "field").requireVectorField();
+        return new Builder(field, null, 0);
     }
 
     /** A builder for net compiled for states of width dim (the model owns the field it builds). */

@@ -22,22 +22,29 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code Odeint.odeint(field, y0, t, options)} for inference, and
  * {@code Odeint.odeint(field, y0, t, options, gradOptions)} for a solve with gradients.
  *
+ * <p>{@link #layers(Sequential, int, DType, long)} compiles a plain layer stack instead, whose output
+ * width may differ from its input width (an encoder or a decoder): its {@link #forward}, {@link #vjp}
+ * and {@link #jvp} map [batch, dimIn] to [batch, dimOut] natively, but it is no vector field, and
+ * solvers refuse it ({@link #isVectorField()} false).
+ *
  * <p>Owns native memory (the program and the parameters): close it. Solves may run on several
  * threads at once; changing the parameters while a solve runs is a data race.
  */
 public final class NeuralField implements VectorField, AutoCloseable {
     private final Sequential net;
     private final int dim;
+    private final int dimOut;
     private final DType dtype;
     private final ProgramHandle program;
     private final Parameters parameters;
 
-    private NeuralField(Sequential net, int dim, DType dtype, long seed) {
+    private NeuralField(Sequential net, int dim, DType dtype, long seed, boolean vectorField) {
         this.net = net;
         this.dim = dim;
         this.dtype = dtype;
         int out = net.outFeatures(dim);
-        if (out != dim) {
+        this.dimOut = out;
+        if (vectorField && out != dim) {
             throw new IllegalArgumentException("the network maps width " + dim + " to " + out
                     + ", but a vector field must return as many values as the state has (" + dim + "): " + net);
         }
@@ -45,6 +52,10 @@ public final class NeuralField implements VectorField, AutoCloseable {
         for (Layer l : net.layers()) specs.add(Widths.spec(l));
         this.program = Backends.get().createProgram(specs, dtype, dim);
         try {
+            if (program.dimIn() != dim || program.dimOut() != out) {
+                throw new IllegalStateException("the native program maps width " + program.dimIn() + " to "
+                        + program.dimOut() + ", expected " + dim + " to " + out + ": " + net);
+            }
             this.parameters = new Parameters(program, net.size());
             if (parameters.numParams() > 0) parameters.init(seed);
         } catch (RuntimeException | Error e) {
@@ -62,16 +73,48 @@ public final class NeuralField implements VectorField, AutoCloseable {
     public static NeuralField of(Sequential net, int dim, DType dtype, long seed) {
         Objects.requireNonNull(net, "net");
         Objects.requireNonNull(dtype, "dtype");
-        return new NeuralField(net, dim, dtype, seed);
+        return new NeuralField(net, dim, dtype, seed, true);
+    }
+
+    /**
+     * Compiles net as a plain layer stack for inputs of width dimIn, whatever width it returns
+     * ({@link #dimOut()}), parameters initialised as PyTorch does, reproducibly from seed. The result
+     * runs forward, vjp and jvp natively ([batch, dimIn] to [batch, dimOut]) but cannot be solved when
+     * the widths differ.
+     */
+    public static NeuralField layers(Sequential net, int dimIn, DType dtype, long seed) {
+        Objects.requireNonNull(net, "net");
+        Objects.requireNonNull(dtype, "dtype");
+        return new NeuralField(net, dimIn, dtype, seed, false);
+    }
+
+    /** As {@link #layers(Sequential, int, DType, long)}, from a random seed. */
+    public static NeuralField layers(Sequential net, int dimIn, DType dtype) {
+        return layers(net, dimIn, dtype, ThreadLocalRandom.current().nextLong());
     }
 
     public Sequential net() {
         return net;
     }
 
-    /** The state width D (inputs and outputs). */
+    /** The state width D (inputs; for a vector field, outputs too). */
     public int dim() {
         return dim;
+    }
+
+    /** The input width (as {@link #dim()}). */
+    public int dimIn() {
+        return dim;
+    }
+
+    /** The output width: {@link #dim()} for a vector field; any width for a {@link #layers} stack. */
+    public int dimOut() {
+        return dimOut;
+    }
+
+    /** Whether it returns as many values as it takes, so that it can be solved. */
+    public boolean isVectorField() {
+        return dimOut == dim;
     }
 
     public DType dtype() {
@@ -87,10 +130,10 @@ public final class NeuralField implements VectorField, AutoCloseable {
         return parameters.numParams();
     }
 
-    /** f(t, z) for z [dim] or [batch, dim], shaped as z. */
+    /** f(t, z) for z [dimIn] or [batch, dimIn]: [dimOut] or [batch, dimOut]. */
     public Tensor forward(double t, Tensor z) {
         long batch = batchOf(z, "z");
-        Tensor out = Tensor.zeros(dtype, z.shape());
+        Tensor out = Tensor.zeros(dtype, outShape(z));
         try {
             program.forward(parameters.valuesBuffer(), t, z.nativeBuffer(), batch, out.nativeBuffer());
         } catch (RuntimeException e) {
@@ -101,12 +144,12 @@ public final class NeuralField implements VectorField, AutoCloseable {
     }
 
     /**
-     * The vector-Jacobian product with a cotangent v (shaped as z): returns v^T df/dz and v^T df/dt,
-     * and accumulates v^T df/dtheta into {@link Parameters#grad()}.
+     * The vector-Jacobian product with a cotangent v (shaped as f(t, z)): returns v^T df/dz (shaped as
+     * z) and v^T df/dt, and accumulates v^T df/dtheta into {@link Parameters#grad()}.
      */
     public Vjp vjp(double t, Tensor z, Tensor v) {
         long batch = batchOf(z, "z");
-        sameShape(z, v, "v");
+        sameShape(outShape(z), v, "v", "f(t, z)");
         Tensor gz = Tensor.zeros(dtype, z.shape());
         try {
             double gt = program.vjp(parameters.valuesBuffer(), t, z.nativeBuffer(), v.nativeBuffer(), batch,
@@ -118,11 +161,11 @@ public final class NeuralField implements VectorField, AutoCloseable {
         }
     }
 
-    /** The Jacobian-vector product (df/dz) u for a tangent u shaped as z. */
+    /** The Jacobian-vector product (df/dz) u for a tangent u shaped as z; shaped as f(t, z). */
     public Tensor jvp(double t, Tensor z, Tensor u) {
         long batch = batchOf(z, "z");
-        sameShape(z, u, "u");
-        Tensor out = Tensor.zeros(dtype, z.shape());
+        sameShape(z.shape(), u, "u", "z");
+        Tensor out = Tensor.zeros(dtype, outShape(z));
         try {
             program.jvp(parameters.valuesBuffer(), t, z.nativeBuffer(), u.nativeBuffer(), batch, out.nativeBuffer());
         } catch (RuntimeException e) {
@@ -147,11 +190,24 @@ public final class NeuralField implements VectorField, AutoCloseable {
      */
     @Override
     public void evaluate(double t, BatchView z, BatchView dz) {
+        requireVectorField();
         int n = Math.multiplyExact(z.batch(), z.dim());
         double[] in = new double[n];
         z.copyTo(in);
         try (Tensor zt = Tensor.of(dtype, in, z.batch(), z.dim()); Tensor out = forward(t, zt)) {
             dz.copyFrom(out.toDoubleArray());
+        }
+    }
+
+    /**
+     * Throws IllegalArgumentException, naming the widths, unless this returns as many values as it
+     * takes (a {@link #layers} stack that changes the width cannot be solved).
+     */
+    public void requireVectorField() {
+        if (dimOut != dim) {
+            throw new IllegalArgumentException("this NeuralField maps width " + dim + " to " + dimOut
+                    + ": a vector field must return as many values as the state has (" + dim
+                    + "); a layer stack built with NeuralField.layers cannot be solved: " + net);
         }
     }
 
@@ -186,7 +242,7 @@ public final class NeuralField implements VectorField, AutoCloseable {
 
     @Override
     public String toString() {
-        return "NeuralField(dim=" + dim + ", dtype=" + dtype + ", numParams=" + parameters.numParams() + ", net="
+        return "NeuralField(dim=" + (dimOut == dim ? String.valueOf(dim) : dim + "->" + dimOut) + ", dtype=" + dtype + ", numParams=" + parameters.numParams() + ", net="
                 + net + ")";
     }
 
@@ -205,10 +261,16 @@ public final class NeuralField implements VectorField, AutoCloseable {
         return s.length == 2 ? s[0] : 1;
     }
 
-    private void sameShape(Tensor z, Tensor other, String name) {
-        if (!Arrays.equals(z.shape(), other.shape())) {
+    private long[] outShape(Tensor z) {
+        long[] s = z.shape().clone();
+        s[s.length - 1] = dimOut;
+        return s;
+    }
+
+    private void sameShape(long[] expected, Tensor other, String name, String what) {
+        if (!Arrays.equals(expected, other.shape())) {
             throw new IllegalArgumentException(name + " has shape " + Arrays.toString(other.shape())
-                    + " but z has shape " + Arrays.toString(z.shape()));
+                    + " but " + what + " has shape " + Arrays.toString(expected));
         }
         if (other.dtype() != dtype) throw new IllegalArgumentException(name + " is " + other.dtype() + " but the field is " + dtype);
     }

@@ -106,6 +106,7 @@ final class GradSolves {
 
     private static void checkField(NeuralField f, SolveSetup s) {
         if (f.isClosed()) throw new IllegalStateException("the NeuralField is closed");
+        f.requireVectorField();
         if (f.dim() != s.dim) {
             throw new IllegalArgumentException("the NeuralField has width " + f.dim() + " but y0 has dim " + s.dim
                     + " (shape " + Arrays.toString(s.stateShape) + ")");

@@ -15,6 +15,7 @@ import io.jdyn.models.NeuralODE;
 import io.jdyn.models.SequentialModel;
 import io.jdyn.nn.DepthCat;
 import io.jdyn.nn.Linear;
+import io.jdyn.nn.NeuralField;
 import io.jdyn.nn.Sequential;
 import io.jdyn.nn.Tanh;
 import io.jdyn.ode.Odeint;
@@ -209,8 +210,8 @@ class NeuralOdeTest {
                 NeuralODE.builder(Sequential.of(new Linear(4, 5), new Tanh(), new Linear(5, 4)), 4).dtype(f64).seed(2)
                         .sensitivity("adjoint").rtol(1e-10).atol(1e-10).rtolAdjoint(1e-10).atolAdjoint(1e-10).build(),
                 LayerBlock.of(Sequential.of(new Linear(4, 3), new Tanh(), new Linear(3, 1)), 4, f64, 3))) {
-            assertFalse(((LayerBlock) m.get(0)).isNative(), "a widening stack runs in Java");
-            assertTrue(((LayerBlock) m.get(3)).isNative(), "a narrowing stack runs as a NeuralField");
+            assertTrue(((LayerBlock) m.get(0)).isNative(), "a widening stack runs natively");
+            assertTrue(((LayerBlock) m.get(3)).isNative(), "a narrowing stack runs natively");
             assertEquals(9 + 0 + 49 + 19, m.numParams());
             int batch = 3;
             double[] x0 = random(batch * 2, 21), c = random(batch, 22);
@@ -263,8 +264,8 @@ class NeuralOdeTest {
     }
 
     @Test
-    void javaAndNativeLayerBlocksComputeTheSameLayers() {
-        // The Java path (widening) against the same Linear + Tanh computed by hand.
+    void widenAndNarrowLayerBlocksComputeTheLayers() {
+        // A widening and a narrowing native stack against the same layers computed by hand.
         try (LayerBlock enc = LayerBlock.of(Sequential.of(new Linear(2, 3), new Tanh()), 2, DType.FLOAT64, 4);
                 Tensor x = Tensor.of(new double[] {0.4, -0.7}, 1, 2); Tensor y = enc.forward(x)) {
             for (int r = 0; r < 3; r++) {
@@ -279,6 +280,50 @@ class NeuralOdeTest {
             double want = dec.param(3) + dec.param(0) * 0.4 - dec.param(1) * 0.7 + dec.param(2) * 0.2;
             assertEquals(want, y.get(0, 0), 1e-14);
         }
+    }
+
+    @Test
+    void wideningEncoderRunsNativelyWithFiniteDifferenceGradients() {
+        DType dt = DType.FLOAT64;
+        try (LayerBlock enc = LayerBlock.of(Sequential.of(new DepthCat(), new Linear(3, 4), new Tanh(),
+                new Linear(4, 6)), 2, dt, 5)) {
+            assertTrue(enc.isNative(), "a widening stack runs natively");
+            assertEquals(2, enc.inFeatures());
+            assertEquals(6, enc.outFeatures());
+            assertEquals(16 + 30, enc.numParams());
+            try (Tensor x = Tensor.of(dt, random(6, 41), 3, 2); Tensor y = enc.forward(x)) {
+                assertArrayEquals(new long[] {3, 6}, y.shape());
+            }
+            checkBlockGradient(enc, random(6, 42), 3, 43, 1e-6, 1e-7);
+        }
+    }
+
+    @Test
+    void nonSquareLayerProgramRunsNativelyButCannotBeSolved() {
+        DType f64 = DType.FLOAT64;
+        try (NeuralField enc = NeuralField.layers(Sequential.of(new Linear(2, 5), new Tanh()), 2, f64, 7);
+                Tensor x = Tensor.of(random(4, 51), 2, 2); Tensor y = enc.forward(0, x);
+                Tensor v = Tensor.of(random(10, 52), 2, 5); NeuralField.Vjp g = enc.vjp(0, x, v);
+                Tensor u = Tensor.of(random(4, 53), 2, 2); Tensor j = enc.jvp(0, x, u)) {
+            assertFalse(enc.isVectorField());
+            assertEquals(2, enc.dimIn());
+            assertEquals(5, enc.dimOut());
+            assertArrayEquals(new long[] {2, 5}, y.shape());
+            assertArrayEquals(new long[] {2, 2}, g.gz().shape());
+            assertArrayEquals(new long[] {2, 5}, j.shape());
+            // <v, J u> = <J^T v, u> row by row.
+            double lhs = 0, rhs = 0;
+            double[] vv = v.toDoubleArray(), jj = j.toDoubleArray(), gg = g.gz().toDoubleArray(), uu = u.toDoubleArray();
+            for (int i = 0; i < vv.length; i++) lhs += vv[i] * jj[i];
+            for (int i = 0; i < uu.length; i++) rhs += gg[i] * uu[i];
+            assertEquals(lhs, rhs, 1e-12);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Odeint.odeint(enc, x, new double[] {0, 1}));
+            assertTrue(e.getMessage().contains("2") && e.getMessage().contains("5"), e.getMessage());
+            assertThrows(IllegalArgumentException.class, () -> NeuralODE.of(enc));
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> NeuralField.of(Sequential.of(new Linear(2, 5)), 2, f64, 1), "of keeps the vector-field check");
     }
 
     @Test
