@@ -157,16 +157,7 @@ final class FfmProgram implements ProgramHandle {
     @Override
     public void initParams(long seed, NativeBuffer params) {
         FfmBuffer p = buffer(params, Math.max(1, numParams), "params");
-        retain();
-        try {
-            check((int) lib.programInitParams.invokeExact(handle, seed, p.segment()));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        } finally {
-            release();
-        }
+        call(() -> (int) lib.programInitParams.invokeExact(handle, seed, p.segment()));
     }
 
     @Override
@@ -174,16 +165,7 @@ final class FfmProgram implements ProgramHandle {
         FfmBuffer p = buffer(params, Math.max(1, numParams), "params");
         FfmBuffer zb = buffer(z, Math.multiplyExact(batch, dimIn), "z");
         FfmBuffer o = buffer(out, Math.multiplyExact(batch, dimOut), "out");
-        retain();
-        try {
-            check((int) lib.programForward.invokeExact(handle, p.segment(), t, zb.segment(), batch, o.segment()));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable th) {
-            throw new IllegalStateException(th);
-        } finally {
-            release();
-        }
+        call(() -> (int) lib.programForward.invokeExact(handle, p.segment(), t, zb.segment(), batch, o.segment()));
     }
 
     @Override
@@ -194,20 +176,13 @@ final class FfmProgram implements ProgramHandle {
         FfmBuffer vb = buffer(v, Math.multiplyExact(batch, dimOut), "v");
         FfmBuffer g = buffer(gz, Math.multiplyExact(batch, dimIn), "gz");
         FfmBuffer gp = gParams == null ? null : buffer(gParams, numParams, "gParams");
-        retain();
+        // A conditional argument would be typed Object for invokeExact: resolve it first.
+        MemorySegment gps = gp == null ? MemorySegment.NULL : gp.segment();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment gt = a.allocate(JAVA_DOUBLE);
-            // A conditional argument would be typed Object for invokeExact: resolve it first.
-            MemorySegment gps = gp == null ? MemorySegment.NULL : gp.segment();
-            check((int) lib.programVjp.invokeExact(handle, p.segment(), t, zb.segment(), vb.segment(), batch,
+            call(() -> (int) lib.programVjp.invokeExact(handle, p.segment(), t, zb.segment(), vb.segment(), batch,
                     g.segment(), gps, gt));
             return gt.get(JAVA_DOUBLE, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable th) {
-            throw new IllegalStateException(th);
-        } finally {
-            release();
         }
     }
 
@@ -217,17 +192,8 @@ final class FfmProgram implements ProgramHandle {
         FfmBuffer zb = buffer(z, Math.multiplyExact(batch, dimIn), "z");
         FfmBuffer ub = buffer(u, Math.multiplyExact(batch, dimIn), "u");
         FfmBuffer o = buffer(out, Math.multiplyExact(batch, dimOut), "out");
-        retain();
-        try {
-            check((int) lib.programJvp.invokeExact(handle, p.segment(), t, zb.segment(), ub.segment(), batch,
-                    o.segment()));
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable th) {
-            throw new IllegalStateException(th);
-        } finally {
-            release();
-        }
+        call(() -> (int) lib.programJvp.invokeExact(handle, p.segment(), t, zb.segment(), ub.segment(), batch,
+                o.segment()));
     }
 
     /** The buffer, checked to be this program's dtype and to hold at least `needed` values. */
@@ -238,6 +204,26 @@ final class FfmProgram implements ProgramHandle {
             throw new IllegalArgumentException(what + " holds " + f.elements() + " values, " + needed + " needed");
         }
         return f;
+    }
+
+    /** A downcall returning a jdyn status. */
+    @FunctionalInterface
+    private interface Downcall {
+        int run() throws Throwable;
+    }
+
+    /** Runs a downcall with the program held alive, turning a non-zero status into an exception. */
+    private void call(Downcall downcall) {
+        retain();
+        try {
+            check(downcall.run());
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        } finally {
+            release();
+        }
     }
 
     private void check(int rc) {

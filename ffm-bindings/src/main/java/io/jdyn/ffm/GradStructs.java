@@ -80,28 +80,42 @@ final class GradStructs {
         return s;
     }
 
+    // Offsets resolved once, as SolveStructs does: these structs are written on every gradient solve.
+    private static final long GO_SENSITIVITY = offset(GRAD_OPTIONS, "sensitivity");
+    private static final long GO_SEMINORM = offset(GRAD_OPTIONS, "seminorm");
+    private static final long GO_RTOL = offset(GRAD_OPTIONS, "rtol");
+    private static final long GO_ATOL = offset(GRAD_OPTIONS, "atol");
+    private static final long GO_MAX_STEPS = offset(GRAD_OPTIONS, "max_steps");
+    private static final long GO_INTEGRAL = offset(GRAD_OPTIONS, "integral");
+    private static final long GO_INTEGRAL_CTX = offset(GRAD_OPTIONS, "integral_ctx");
+    private static final long DF_FORWARD = offset(DIFF_FIELD, "forward");
+    private static final long DF_FORWARD_CTX = offset(DIFF_FIELD, "forward_ctx");
+    private static final long DF_VJP = offset(DIFF_FIELD, "vjp");
+    private static final long DF_VJP_CTX = offset(DIFF_FIELD, "vjp_ctx");
+    private static final long DF_N_PARAMS = offset(DIFF_FIELD, "n_params");
+
     /** A jdyn_grad_options in the arena. */
     static MemorySegment gradOptions(Arena a, int sensitivity, boolean seminorm, double rtol, double atol,
             long maxSteps, MemorySegment integral) {
         MemorySegment g = a.allocate(GRAD_OPTIONS);
-        g.set(JAVA_LONG, offset(GRAD_OPTIONS, "sensitivity"), sensitivity);
-        g.set(JAVA_LONG, offset(GRAD_OPTIONS, "seminorm"), seminorm ? 1L : 0L);
-        g.set(JAVA_DOUBLE, offset(GRAD_OPTIONS, "rtol"), rtol);
-        g.set(JAVA_DOUBLE, offset(GRAD_OPTIONS, "atol"), atol);
-        g.set(JAVA_LONG, offset(GRAD_OPTIONS, "max_steps"), maxSteps);
-        g.set(ADDRESS, offset(GRAD_OPTIONS, "integral"), integral);
-        g.set(ADDRESS, offset(GRAD_OPTIONS, "integral_ctx"), MemorySegment.NULL);
+        g.set(JAVA_LONG, GO_SENSITIVITY, sensitivity);
+        g.set(JAVA_LONG, GO_SEMINORM, seminorm ? 1L : 0L);
+        g.set(JAVA_DOUBLE, GO_RTOL, rtol);
+        g.set(JAVA_DOUBLE, GO_ATOL, atol);
+        g.set(JAVA_LONG, GO_MAX_STEPS, maxSteps);
+        g.set(ADDRESS, GO_INTEGRAL, integral);
+        g.set(ADDRESS, GO_INTEGRAL_CTX, MemorySegment.NULL);
         return g;
     }
 
     /** A jdyn_diff_field whose forward and VJP are the upcall stubs (they find their target thread-locally). */
     static MemorySegment diffField(Arena a, long numParams) {
         MemorySegment f = a.allocate(DIFF_FIELD);
-        f.set(ADDRESS, offset(DIFF_FIELD, "forward"), Upcalls.FIELD_STUB);
-        f.set(ADDRESS, offset(DIFF_FIELD, "forward_ctx"), MemorySegment.NULL);
-        f.set(ADDRESS, offset(DIFF_FIELD, "vjp"), Upcalls.VJP_STUB);
-        f.set(ADDRESS, offset(DIFF_FIELD, "vjp_ctx"), MemorySegment.NULL);
-        f.set(JAVA_LONG, offset(DIFF_FIELD, "n_params"), numParams);
+        f.set(ADDRESS, DF_FORWARD, Upcalls.FIELD_STUB);
+        f.set(ADDRESS, DF_FORWARD_CTX, MemorySegment.NULL);
+        f.set(ADDRESS, DF_VJP, Upcalls.VJP_STUB);
+        f.set(ADDRESS, DF_VJP_CTX, MemorySegment.NULL);
+        f.set(JAVA_LONG, DF_N_PARAMS, numParams);
         return f;
     }
 
