@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Asks libjdyn_cuda.so whether a device answers. The library links cudart statically, so it loads
@@ -20,6 +21,12 @@ import java.nio.file.Path;
 final class CudaProbe {
     /** The outcome: whether CUDA is usable and, either way, a one-line reason. */
     record Result(boolean available, String description) {}
+
+    /** The functions of libjdyn_cuda.so the probe calls (see {@link Downcall}). */
+    static final List<Downcall> DOWNCALLS = List.of(
+            Downcall.of("jdyn_cuda_device_count", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+            Downcall.of("jdyn_cuda_error_string", FunctionDescriptor.of(ADDRESS, JAVA_INT)),
+            Downcall.of("jdyn_cuda_selftest", FunctionDescriptor.of(JAVA_INT, ADDRESS)));
 
     private CudaProbe() {}
 
@@ -31,10 +38,8 @@ final class CudaProbe {
             }
             SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
             Linker linker = Linker.nativeLinker();
-            MethodHandle count = linker.downcallHandle(lookup.find("jdyn_cuda_device_count").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS));
-            MethodHandle errorString = linker.downcallHandle(lookup.find("jdyn_cuda_error_string").orElseThrow(),
-                    FunctionDescriptor.of(ADDRESS, JAVA_INT));
+            MethodHandle count = DOWNCALLS.get(0).bind(linker, lookup);
+            MethodHandle errorString = DOWNCALLS.get(1).bind(linker, lookup);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment n = a.allocate(JAVA_INT);
                 int rc = (int) count.invokeExact(n);
@@ -43,8 +48,7 @@ final class CudaProbe {
                     return new Result(false, "no CUDA: " + why + " (CUDA status " + rc + ")");
                 }
                 int devices = n.get(JAVA_INT, 0);
-                MethodHandle selftest = linker.downcallHandle(lookup.find("jdyn_cuda_selftest").orElseThrow(),
-                        FunctionDescriptor.of(JAVA_INT, ADDRESS));
+                MethodHandle selftest = DOWNCALLS.get(2).bind(linker, lookup);
                 MemorySegment diff = a.allocate(JAVA_DOUBLE);
                 int st = (int) selftest.invokeExact(diff);
                 if (st != 0) {

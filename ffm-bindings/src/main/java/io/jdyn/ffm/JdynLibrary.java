@@ -12,6 +12,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /** Downcall handles for native-core/include/jdyn.h: the one place that knows its functions. */
 final class JdynLibrary {
@@ -45,78 +48,113 @@ final class JdynLibrary {
     final MethodHandle clipGradNorm;
     final MethodHandle clipGradValue;
 
+    /**
+     * Every function of jdyn.h the bindings call, with the descriptor and options it is linked with:
+     * the handles below are made from this list and nothing else, so it is also what GraalVM
+     * native-image must have registered (cli's reachability-metadata.json, checked by
+     * NativeImageMetadataTest).
+     */
+    static final List<Downcall> DOWNCALLS = List.of(
+            Downcall.of("jdyn_last_error", FunctionDescriptor.of(ADDRESS)),
+            Downcall.of("jdyn_version", FunctionDescriptor.of(ADDRESS)),
+            // Not critical: the solve calls back into Java for Java-written vector fields.
+            Downcall.of("jdyn_solve",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_method_info",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_dense_eval", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_dense_span", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_dense_free", FunctionDescriptor.ofVoid(ADDRESS)),
+            Downcall.of("jdyn_set_num_threads", FunctionDescriptor.of(JAVA_INT, JAVA_LONG)),
+            Downcall.critical("jdyn_get_num_threads", FunctionDescriptor.of(JAVA_LONG)),
+            Downcall.of("jdyn_blas_info", FunctionDescriptor.of(ADDRESS)),
+            Downcall.of("jdyn_gemm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG,
+                    JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS)),
+
+            // Layer programs. Not critical: a forward pass over a large batch takes long enough that the
+            // GC must be able to reach a safepoint meanwhile.
+            Downcall.of("jdyn_program_create",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_program_free", FunctionDescriptor.ofVoid(ADDRESS)),
+            Downcall.of("jdyn_program_info", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_layer_params",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_init_params", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_program_forward",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_program_vjp", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS,
+                    ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_jvp", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS,
+                    ADDRESS, JAVA_LONG, ADDRESS)),
+
+            // Solves with gradients. Not critical: they call back into Java (Java fields, VJPs, integral losses).
+            Downcall.of("jdyn_program_solve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_diff_field_solve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
+                    ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_tape_backward",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_tape_info", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_tape_step_times", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_tape_free", FunctionDescriptor.ofVoid(ADDRESS)),
+
+            // Optimizer steps and gradient clipping: loops over the parameter buffers. Not critical: a large
+            // model's buffers take long enough that the GC must be able to reach a safepoint meanwhile.
+            Downcall.of("jdyn_sgd_step", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_LONG,
+                    ADDRESS)),
+            Downcall.of("jdyn_adam_step", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS,
+                    ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE,
+                    JAVA_DOUBLE, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_clip_grad_norm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS,
+                    JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_clip_grad_value",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, ADDRESS)));
+
     JdynLibrary(Path file) {
         SymbolLookup lib = SymbolLookup.libraryLookup(file, Arena.global());
         Linker linker = Linker.nativeLinker();
-        Linker.Option critical = Linker.Option.critical(false);
-        lastError = linker.downcallHandle(find(lib, "jdyn_last_error"), FunctionDescriptor.of(ADDRESS));
-        version = linker.downcallHandle(find(lib, "jdyn_version"), FunctionDescriptor.of(ADDRESS));
-        // Not critical: the solve calls back into Java for Java-written vector fields.
-        solve = linker.downcallHandle(find(lib, "jdyn_solve"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        methodInfo = linker.downcallHandle(find(lib, "jdyn_method_info"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        denseEval = linker.downcallHandle(find(lib, "jdyn_dense_eval"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-        denseSpan = linker.downcallHandle(find(lib, "jdyn_dense_span"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        denseFree = linker.downcallHandle(find(lib, "jdyn_dense_free"), FunctionDescriptor.ofVoid(ADDRESS));
-        setNumThreads = linker.downcallHandle(find(lib, "jdyn_set_num_threads"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG));
-        getNumThreads = linker.downcallHandle(find(lib, "jdyn_get_num_threads"), FunctionDescriptor.of(JAVA_LONG),
-                critical);
-        blasInfo = linker.downcallHandle(find(lib, "jdyn_blas_info"), FunctionDescriptor.of(ADDRESS));
-        gemm = linker.downcallHandle(find(lib, "jdyn_gemm"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG,
-                JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS));
-
-        // Layer programs. Not critical: a forward pass over a large batch takes long enough that the
-        // GC must be able to reach a safepoint meanwhile.
-        programCreate = linker.downcallHandle(find(lib, "jdyn_program_create"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS));
-        programFree = linker.downcallHandle(find(lib, "jdyn_program_free"), FunctionDescriptor.ofVoid(ADDRESS));
-        programInfo = linker.downcallHandle(find(lib, "jdyn_program_info"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        programLayerParams = linker.downcallHandle(find(lib, "jdyn_program_layer_params"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-        programInitParams = linker.downcallHandle(find(lib, "jdyn_program_init_params"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
-        programForward = linker.downcallHandle(find(lib, "jdyn_program_forward"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, ADDRESS));
-        programVjp = linker.downcallHandle(find(lib, "jdyn_program_vjp"), FunctionDescriptor.of(JAVA_INT, ADDRESS,
-                ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
-        programJvp = linker.downcallHandle(find(lib, "jdyn_program_jvp"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS));
-
-        // Solves with gradients. Not critical: they call back into Java (Java fields, VJPs, integral losses).
-        programSolve = linker.downcallHandle(find(lib, "jdyn_program_solve"), FunctionDescriptor.of(JAVA_INT,
-                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        diffFieldSolve = linker.downcallHandle(find(lib, "jdyn_diff_field_solve"), FunctionDescriptor.of(JAVA_INT,
-                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        tapeBackward = linker.downcallHandle(find(lib, "jdyn_tape_backward"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS));
-        tapeInfo = linker.downcallHandle(find(lib, "jdyn_tape_info"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
-        tapeStepTimes = linker.downcallHandle(find(lib, "jdyn_tape_step_times"),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-        tapeFree = linker.downcallHandle(find(lib, "jdyn_tape_free"), FunctionDescriptor.ofVoid(ADDRESS));
-
-        // Optimizer steps and gradient clipping: loops over the parameter buffers. Not critical: a large
-        // model's buffers take long enough that the GC must be able to reach a safepoint meanwhile.
-        sgdStep = linker.downcallHandle(find(lib, "jdyn_sgd_step"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
-                ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE,
-                JAVA_DOUBLE, JAVA_LONG, ADDRESS));
-        adamStep = linker.downcallHandle(find(lib, "jdyn_adam_step"), FunctionDescriptor.of(JAVA_INT, JAVA_LONG,
-                ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE,
-                JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_LONG, ADDRESS));
-        clipGradNorm = linker.downcallHandle(find(lib, "jdyn_clip_grad_norm"), FunctionDescriptor.of(JAVA_INT,
-                JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, ADDRESS, ADDRESS));
-        clipGradValue = linker.downcallHandle(find(lib, "jdyn_clip_grad_value"),
-                FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, ADDRESS));
+        Map<String, MethodHandle> handles = new HashMap<>();
+        for (Downcall d : DOWNCALLS) {
+            if (handles.put(d.symbol(), d.bind(linker, lib)) != null) {
+                throw new IllegalStateException(d.symbol() + " is listed twice in JdynLibrary.DOWNCALLS");
+            }
+        }
+        lastError = handle(handles, "jdyn_last_error");
+        version = handle(handles, "jdyn_version");
+        solve = handle(handles, "jdyn_solve");
+        methodInfo = handle(handles, "jdyn_method_info");
+        denseEval = handle(handles, "jdyn_dense_eval");
+        denseSpan = handle(handles, "jdyn_dense_span");
+        denseFree = handle(handles, "jdyn_dense_free");
+        setNumThreads = handle(handles, "jdyn_set_num_threads");
+        getNumThreads = handle(handles, "jdyn_get_num_threads");
+        blasInfo = handle(handles, "jdyn_blas_info");
+        gemm = handle(handles, "jdyn_gemm");
+        programCreate = handle(handles, "jdyn_program_create");
+        programFree = handle(handles, "jdyn_program_free");
+        programInfo = handle(handles, "jdyn_program_info");
+        programLayerParams = handle(handles, "jdyn_program_layer_params");
+        programInitParams = handle(handles, "jdyn_program_init_params");
+        programForward = handle(handles, "jdyn_program_forward");
+        programVjp = handle(handles, "jdyn_program_vjp");
+        programJvp = handle(handles, "jdyn_program_jvp");
+        programSolve = handle(handles, "jdyn_program_solve");
+        diffFieldSolve = handle(handles, "jdyn_diff_field_solve");
+        tapeBackward = handle(handles, "jdyn_tape_backward");
+        tapeInfo = handle(handles, "jdyn_tape_info");
+        tapeStepTimes = handle(handles, "jdyn_tape_step_times");
+        tapeFree = handle(handles, "jdyn_tape_free");
+        sgdStep = handle(handles, "jdyn_sgd_step");
+        adamStep = handle(handles, "jdyn_adam_step");
+        clipGradNorm = handle(handles, "jdyn_clip_grad_norm");
+        clipGradValue = handle(handles, "jdyn_clip_grad_value");
     }
 
-    private static MemorySegment find(SymbolLookup lib, String name) {
-        return lib.find(name).orElseThrow(() -> new IllegalStateException(
-                "libjdyn lacks the symbol " + name + ": the native library and the Java bindings are out of step"));
+    private static MethodHandle handle(Map<String, MethodHandle> handles, String symbol) {
+        MethodHandle h = handles.get(symbol);
+        if (h == null) throw new IllegalStateException(symbol + " is not in JdynLibrary.DOWNCALLS");
+        return h;
     }
 
     /** The calling thread's last error message. */

@@ -14,8 +14,9 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import java.util.List;
 
 /**
  * The upcall stubs (vector field, event function, VJP of a differentiable field, integral loss),
@@ -78,38 +79,35 @@ final class Upcalls {
 
     private static final ThreadLocal<Active> ACTIVE = new ThreadLocal<>();
 
-    static final MemorySegment FIELD_STUB;
-    static final MemorySegment EVENT_STUB;
-    static final MemorySegment VJP_STUB;
-    static final MemorySegment INTEGRAL_STUB;
+    /**
+     * One upcall stub: the static method of this class it enters and the C function type it has. The
+     * stubs below are made from {@link #UPCALLS} and nothing else, so it is also what GraalVM
+     * native-image must have registered (cli's reachability-metadata.json, checked by
+     * NativeImageMetadataTest). The method's type is the descriptor's own ({@code toMethodType}).
+     */
+    record Upcall(String method, FunctionDescriptor descriptor) {}
 
-    static {
+    /** jdyn_field_fn, jdyn_event_fn, jdyn_vjp_fn and jdyn_integral_fn, in that order. */
+    static final List<Upcall> UPCALLS = List.of(
+            new Upcall("field", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG,
+                    JAVA_LONG)),
+            new Upcall("event", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG,
+                    ADDRESS)),
+            new Upcall("vjp", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG,
+                    JAVA_LONG, ADDRESS, ADDRESS, ADDRESS)),
+            new Upcall("integral", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG,
+                    ADDRESS, ADDRESS)));
+
+    static final MemorySegment FIELD_STUB = stub(UPCALLS.get(0));
+    static final MemorySegment EVENT_STUB = stub(UPCALLS.get(1));
+    static final MemorySegment VJP_STUB = stub(UPCALLS.get(2));
+    static final MemorySegment INTEGRAL_STUB = stub(UPCALLS.get(3));
+
+    private static MemorySegment stub(Upcall u) {
         try {
-            Linker linker = Linker.nativeLinker();
-            MethodHandles.Lookup lookup = MethodHandles.lookup();
-            FIELD_STUB = linker.upcallStub(
-                    lookup.findStatic(Upcalls.class, "field", MethodType.methodType(int.class, MemorySegment.class,
-                            double.class, MemorySegment.class, MemorySegment.class, long.class, long.class)),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG),
-                    Arena.global());
-            EVENT_STUB = linker.upcallStub(
-                    lookup.findStatic(Upcalls.class, "event", MethodType.methodType(int.class, MemorySegment.class,
-                            double.class, MemorySegment.class, long.class, long.class, MemorySegment.class)),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS),
-                    Arena.global());
-            VJP_STUB = linker.upcallStub(
-                    lookup.findStatic(Upcalls.class, "vjp", MethodType.methodType(int.class, MemorySegment.class,
-                            double.class, MemorySegment.class, MemorySegment.class, long.class, long.class,
-                            MemorySegment.class, MemorySegment.class, MemorySegment.class)),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS,
-                            ADDRESS, ADDRESS),
-                    Arena.global());
-            INTEGRAL_STUB = linker.upcallStub(
-                    lookup.findStatic(Upcalls.class, "integral", MethodType.methodType(int.class, MemorySegment.class,
-                            double.class, MemorySegment.class, long.class, long.class, MemorySegment.class,
-                            MemorySegment.class)),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS),
-                    Arena.global());
+            MethodHandle target = MethodHandles.lookup().findStatic(Upcalls.class, u.method(),
+                    u.descriptor().toMethodType());
+            return Linker.nativeLinker().upcallStub(target, u.descriptor(), Arena.global());
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
