@@ -8,14 +8,22 @@ import io.jdyn.TensorClosedException;
 import io.jdyn.spi.NativeBuffer;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.ref.Cleaner;
 import java.util.Objects;
 
-/** Native memory of one tensor, owned by a shared arena (closable from any thread). */
+/**
+ * Native memory of one tensor, owned by a shared arena (closable from any thread). close() frees it at
+ * once; a buffer that becomes unreachable unclosed is freed by a Cleaner, the backstop for callers that
+ * cannot close deterministically (Python and JavaScript scripts through the polyglot module).
+ */
 final class FfmBuffer implements NativeBuffer {
+    private static final Cleaner CLEANER = Cleaner.create();
+
     private final DType dtype;
     private final long elements;
     private final Arena arena;
     private final MemorySegment segment;
+    private final Cleaner.Cleanable cleanable;
 
     FfmBuffer(DType dtype, long elements) {
         if (elements < 1) throw new IllegalArgumentException("a buffer needs at least one element, got " + elements);
@@ -28,6 +36,7 @@ final class FfmBuffer implements NativeBuffer {
             arena.close();
             throw new IllegalArgumentException("cannot allocate " + elements + " " + dtype + " values: " + e.getMessage(), e);
         }
+        this.cleanable = CLEANER.register(this, new Free(arena));
     }
 
     /** The segment, for native calls; throws if closed. */
@@ -122,6 +131,19 @@ final class FfmBuffer implements NativeBuffer {
         // Closing twice is harmless; closing while a native call uses the memory throws (the arena
         // refuses), which is the right answer to a use-after-free attempt.
         if (arena.scope().isAlive()) arena.close();
+        cleanable.clean(); // deregisters; Free finds the arena closed
+    }
+
+    /** The Cleaner's action: holds the arena, never the buffer (which would stay reachable). */
+    private record Free(Arena arena) implements Runnable {
+        @Override
+        public void run() {
+            try {
+                if (arena.scope().isAlive()) arena.close();
+            } catch (IllegalStateException inUse) {
+                // a native call still holds it (cannot happen for an unreachable buffer); leave it
+            }
+        }
     }
 
     private void check() {

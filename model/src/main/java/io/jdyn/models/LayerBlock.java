@@ -41,6 +41,11 @@ public final class LayerBlock implements Block {
     }
 
     /** Whether the stack runs as a native layer program: always, whatever its widths. */
+    /** The block's parameters (one flat value and gradient buffer), for an optimizer. */
+    public io.jdyn.nn.Parameters parameters() {
+        return field.parameters();
+    }
+
     public boolean isNative() {
         return true;
     }

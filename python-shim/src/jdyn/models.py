@@ -1,0 +1,237 @@
+"""NeuralODE with torchdyn's spelling, on jdyn's native solver core."""
+from ._java import jcall, jtype
+from ._tensor import Tensor, as_tensor, as_times, is_grad_enabled, weak
+from .nn import Augmenter, Layer, Module, Sequential
+
+_Values = "io.jdyn.polyglot.Values"
+
+
+class _Tape:
+    """One model call's tape (a Java trace). Runs the backward pass once, then frees the tape; an output
+    the caller still holds is first copied out so it stays readable."""
+
+    def __init__(self, trace):
+        self.trace = trace
+        self.outputs = []
+
+    def output(self, java_tensor):
+        t = Tensor(java_tensor, grad_fn=self.backward, owned=False, keep=self)
+        self.outputs.append(weak(t))
+        return t
+
+    @jcall
+    def backward(self, cot):
+        if self.trace is None:
+            raise RuntimeError("backward through this model call ran already (its tape is freed); call the model again")
+        try:
+            self.trace.backward(cot)
+        finally:
+            self.release()
+
+    def release(self):
+        tr, self.trace = self.trace, None
+        if tr is None:
+            return
+        for r in self.outputs:
+            o = r()
+            if o is not None and o._j is not None:
+                o._j = jtype(_Values).copy(o._j)
+                o._owned, o._keep, o._grad_fn = True, None, None
+        tr.close()
+
+    def __del__(self):
+        try:
+            self.release()
+        except BaseException:
+            pass
+
+
+def _dtype_of(x):
+    return x.dtype if isinstance(x, Tensor) and x._ints is None else None
+
+
+class NeuralODE(Module):
+    """torchdyn's NeuralODE: ``model(x)`` is the state at the end of s_span (torchdyn 0.x, the seed
+    tutorial's spelling), ``model(x, t_span)`` is ``(t_eval, trajectory)`` (torchdyn 1.x),
+    ``model.trajectory(x, s_span)`` the states at every time of s_span, ``model.nfe`` the vector field
+    evaluations so far.
+
+    vector_field: a jdyn.nn.Sequential (or a single layer) of width dim -> dim; it is compiled into a native
+    layer program. solver: 'euler', 'midpoint', 'heun', 'rk4', 'bosh3', 'dopri5', 'tsit5' (default, as
+    torchdyn), 'dopri8'. sensitivity: 'autograd', 'adjoint', 'interpolated_adjoint'.
+    """
+
+    def __init__(self, vector_field, solver="tsit5", order=1, atol=1e-3, rtol=1e-3, sensitivity="autograd",
+                 solver_adjoint=None, atol_adjoint=1e-4, rtol_adjoint=1e-4, interpolator=None, integral_loss=None,
+                 seminorm=False, return_t_eval=True, optimizable_params=(), s_span=(0.0, 1.0), dtype="float32",
+                 seed=0, max_steps=None, dt=None, dim=None, _java=None):
+        if interpolator is not None:
+            raise NotImplementedError("interpolator: jdyn's solvers use their own dense output; leave it None")
+        if integral_loss is not None:
+            raise NotImplementedError("integral_loss from Python is not supported yet (the Java API has IntegralLoss)")
+        if optimizable_params:
+            raise NotImplementedError("optimizable_params is not supported: jdyn optimizes the vector field's parameters")
+        if solver_adjoint is not None and solver_adjoint != solver:
+            raise NotImplementedError("solver_adjoint must be None or the forward solver (%r): the backward solve uses "
+                                      "the forward one" % (solver,))
+        self.solver, self.sensitivity, self.order = solver, sensitivity, int(order)
+        self.atol, self.rtol, self.atol_adjoint, self.rtol_adjoint = atol, rtol, atol_adjoint, rtol_adjoint
+        self.seminorm, self.return_t_eval = bool(seminorm), bool(return_t_eval)
+        self.s_span = tuple(float(s) for s in s_span)
+        self.training = True
+        if isinstance(vector_field, Layer):
+            vector_field = Sequential(vector_field)
+        self.vf = vector_field
+        if _java is not None:
+            self._j = _java
+            return
+        if callable(vector_field) and not isinstance(vector_field, Module):
+            raise TypeError("a vector field written as a Python function has no gradients in jdyn: build it from "
+                            "jdyn.nn layers, or solve it with jdyn.numerics.odeint(f, x, t_span)")
+        if not isinstance(vector_field, Sequential):
+            raise TypeError("vector_field must be a jdyn.nn.Sequential of layers, got %r" % (vector_field,))
+        self._j = self._build(vector_field, dim, dtype, seed, max_steps, dt)
+
+    @jcall
+    def _build(self, f, dim, dtype, seed, max_steps, dt):
+        if dim is None:
+            dim = f.in_features()
+            if self.order == 2:
+                dim = dim // 2
+        J = jtype("io.jdyn.models.NeuralODE")
+        b = J.builder(f.to_java(), int(dim)).solver(self.solver).sensitivity(self.sensitivity) \
+            .rtol(float(self.rtol)).atol(float(self.atol)).rtolAdjoint(float(self.rtol_adjoint)) \
+            .atolAdjoint(float(self.atol_adjoint)).seminorm(self.seminorm).order(self.order) \
+            .sSpan(list(self.s_span)).seed(int(seed)) \
+            .dtype(jtype("io.jdyn.polyglot.Values").dtype(dtype))
+        if max_steps is not None:
+            b = b.maxSteps(int(max_steps))
+        if dt is not None:
+            b = b.dt(float(dt))
+        return b.build()
+
+    # ------------------------------------------------------------------ calls
+    @jcall
+    def forward(self, x, t_span=None):
+        x = as_tensor(x, self.dtype)
+        tape = self.training and is_grad_enabled()
+        if t_span is None:
+            if tape:
+                t = _Tape(self._j.trace(x._j))
+                return t.output(t.trace.output())
+            return Tensor(self._j.forward(x._j))
+        ts = as_times(t_span)
+        if tape:
+            t = _Tape(self._j.trace(x._j, ts))
+            traj = t.output(t.trace.trajectory())
+            t_eval = [float(v) for v in t.trace.ts()]
+        else:
+            r = self._j.forward(x._j, ts)
+            traj = Tensor(jtype(_Values).copy(r.trajectory()))
+            t_eval = [float(v) for v in r.tEval()]
+            r.close()
+        return (t_eval, traj) if self.return_t_eval else traj
+
+    @jcall
+    def trajectory(self, x, s_span):
+        """The states at every time of s_span, shape [len(s_span), *x.shape] (no tape)."""
+        x = as_tensor(x, self.dtype)
+        return Tensor(self._j.trajectory(x._j, as_times(s_span)))
+
+    # ------------------------------------------------------------------ parameters
+    def parameters(self):
+        from .optim import ParamGroups
+        return ParamGroups([self])
+
+    @jcall
+    def zero_grad(self):
+        self._j.zeroGrad()
+
+    @property
+    @jcall
+    def nfe(self):
+        """Vector field evaluations so far (forward and backward), as torchdyn counts them."""
+        return int(self._j.nfe())
+
+    @nfe.setter
+    @jcall
+    def nfe(self, value):
+        if value != 0:
+            raise ValueError("nfe can only be reset to 0")
+        self._j.resetNfe()
+
+    @property
+    @jcall
+    def dtype(self):
+        return "float32" if str(self._j.dtype().name()) == "FLOAT32" else "float64"
+
+    @jcall
+    def count_params(self):
+        return int(self._j.numParams())
+
+    def in_features(self):
+        return int(self._j.inFeatures())
+
+    @property
+    def java(self):
+        """The underlying io.jdyn.models.NeuralODE."""
+        return self._j
+
+    def __repr__(self):
+        return str(self._j.toString())
+
+
+# ---------------------------------------------------------------------- Sequential models
+@jcall
+def build_sequential_model(seq):
+    """The io.jdyn.models.SequentialModel of a Sequential holding a NeuralODE: consecutive layers become
+    native LayerBlocks, an Augmenter an AugmenterBlock."""
+    blocks, pending = [], []
+    width = seq.in_features()
+    dtype = None
+    for m in seq:
+        if isinstance(m, NeuralODE):
+            dtype = m._j.dtype()
+            break
+    P = "io.jdyn.models."
+
+    def flush(w):
+        if pending:
+            layers = []
+            ww = w
+            for p in pending:
+                layers.append(p.to_java(ww))
+                ww = p.out_features(ww)
+            blocks.append(jtype(P + "LayerBlock").of(jtype("io.jdyn.nn.Sequential").of(layers), w, dtype))
+            pending.clear()
+            return ww
+        return w
+
+    start = width
+    for m in seq:
+        if isinstance(m, NeuralODE):
+            start = flush(start)
+            if m.in_features() != start:
+                raise ValueError("the NeuralODE takes %d features but the blocks before it give %d"
+                                 % (m.in_features(), start))
+            blocks.append(m._j)
+        elif isinstance(m, Augmenter):
+            start = flush(start)
+            blocks.append(jtype(P + "AugmenterBlock").of(start, m.augment_dims, m.order, dtype))
+            start += m.augment_dims
+        elif isinstance(m, Layer):
+            pending.append(m)
+        else:
+            raise TypeError("a model Sequential takes layers, Augmenters and NeuralODEs, got %r" % (m,))
+    flush(start)
+    return jtype(P + "SequentialModel").of(blocks)
+
+
+@jcall
+def run_model(module, jmodel, x):
+    dtype = "float32" if str(jmodel.get(0).dtype().name()) == "FLOAT32" else "float64"
+    x = as_tensor(x, dtype)
+    if module.training and is_grad_enabled():
+        t = _Tape(jmodel.trace(x._j))
+        return t.output(t.trace.output())
+    return Tensor(jmodel.forward(x._j))
