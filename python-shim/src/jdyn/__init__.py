@@ -49,5 +49,7 @@ def load(path, solver=None, sensitivity=None):
     b = jtype("io.jdyn.models.NeuralODE").builder(field)
     b = b.solver(solver or (str(meta["solver"]) if "solver" in meta else "tsit5"))
     b = b.sensitivity(sensitivity or (str(meta["sensitivity"]) if "sensitivity" in meta else "autograd"))
+    if "rtol" in meta and "atol" in meta:
+        b = b.rtol(float(str(meta["rtol"]))).atol(float(str(meta["atol"])))
     j = b.build()
     return NeuralODE(None, solver=str(j.solver().torchName()), sensitivity=str(j.sensitivity().torchName()), _java=j)

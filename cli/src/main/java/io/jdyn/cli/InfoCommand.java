@@ -22,7 +22,8 @@ final class InfoCommand implements Callable<Integer> {
         out.println("JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version")
                 + ", " + System.getProperty("os.name") + " " + System.getProperty("os.arch") + ", "
                 + Runtime.getRuntime().availableProcessors() + " CPU(s)");
-        out.println("Graal JIT: not applicable: no polyglot engine in this build");
+        // GraalPy and GraalJS (jdyn run): whether their guest code is compiled or only interpreted
+        out.println("Graal JIT: " + io.jdyn.polyglot.Jit.describe());
         out.flush();
         return 0;
     }

@@ -18,8 +18,8 @@ import picocli.CommandLine.Spec;
  * only with {@code --verbose}).
  */
 @Command(name = "jdyn", mixinStandardHelpOptions = true, versionProvider = JdynCli.Version.class,
-        description = "Neural differential equations for the JVM: solve classic ODEs, train Neural ODE classifiers.",
-        subcommands = {InfoCommand.class, SolveCommand.class, TrainCommand.class, CommandLine.HelpCommand.class},
+        description = "Neural differential equations for the JVM: solve classic ODEs, train Neural ODE classifiers, run Python and JavaScript scripts.",
+        subcommands = {InfoCommand.class, SolveCommand.class, TrainCommand.class, RunCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND")
 public final class JdynCli implements Callable<Integer> {
     @Spec
@@ -33,7 +33,7 @@ public final class JdynCli implements Callable<Integer> {
     @Override
     public Integer call() {
         CommandLine cl = spec.commandLine();
-        cl.getErr().println("jdyn: missing a command (info, solve or train)");
+        cl.getErr().println("jdyn: missing a command (info, solve, train or run)");
         cl.usage(cl.getErr());
         cl.getErr().flush();
         return spec.exitCodeOnInvalidInput();

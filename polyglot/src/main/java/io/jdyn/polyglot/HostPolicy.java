@@ -77,9 +77,25 @@ public final class HostPolicy {
         this.hostAccess = b.build();
     }
 
-    /** jdyn's API only; files through jdyn only where allowFiles. */
+    private static volatile HostPolicy sandboxed, withFiles;
+
+    /**
+     * jdyn's API only; files through jdyn only where allowFiles. One instance per variant and JVM: contexts
+     * that share an engine must share its HostAccess.
+     */
     public static HostPolicy jdynOnly(boolean allowFiles) {
-        return new HostPolicy(allowFiles);
+        HostPolicy p = allowFiles ? withFiles : sandboxed;
+        if (p == null) {
+            synchronized (HostPolicy.class) {
+                p = allowFiles ? withFiles : sandboxed;
+                if (p == null) {
+                    p = new HostPolicy(allowFiles);
+                    if (allowFiles) withFiles = p;
+                    else sandboxed = p;
+                }
+            }
+        }
+        return p;
     }
 
     /** The member-level policy. */

@@ -26,7 +26,7 @@ import org.graalvm.polyglot.io.FileSystem;
  * starts faster (its code is already parsed and, with the JIT, compiled).
  */
 public final class JdynContexts {
-    private static volatile Engine shared;
+    private static final java.util.concurrent.ConcurrentHashMap<String, Engine> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
 
     private JdynContexts() {}
 
@@ -45,18 +45,18 @@ public final class JdynContexts {
         return new Builder(Objects.requireNonNull(language, "language"));
     }
 
-    /** The engine contexts share unless told otherwise (created on first use, never closed). */
+    /**
+     * The engine sandboxed contexts share unless told otherwise (created on first use, never closed).
+     * Contexts with other permissions get engines of their own kind: an engine's contexts must share one
+     * host-access configuration.
+     */
     public static Engine sharedEngine() {
-        Engine e = shared;
-        if (e == null) {
-            synchronized (JdynContexts.class) {
-                e = shared;
-                if (e == null) {
-                    shared = e = Engine.newBuilder().option("engine.WarnInterpreterOnly", "false").build();
-                }
-            }
-        }
-        return e;
+        return sharedEngine("sandboxed");
+    }
+
+    private static Engine sharedEngine(String kind) {
+        return SHARED.computeIfAbsent(kind,
+                k -> Engine.newBuilder().option("engine.WarnInterpreterOnly", "false").build());
     }
 
     /**
@@ -179,7 +179,7 @@ public final class JdynContexts {
             if (ownEngine) {
                 b.option("engine.WarnInterpreterOnly", "false"); // a bound engine, closed with the context
             } else {
-                b.engine(engine != null ? engine : sharedEngine());
+                b.engine(engine != null ? engine : sharedEngine(allowAll ? "all" : allowFiles ? "files" : "sandboxed"));
             }
             if (out != null) b.out(out);
             if (err != null) b.err(err);

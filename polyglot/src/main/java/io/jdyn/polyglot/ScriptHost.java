@@ -36,7 +36,8 @@ public final class ScriptHost {
         Path p = file(path);
         try {
             Checkpoint.save(p, model.field(), Map.of("solver", model.solver().torchName(),
-                    "sensitivity", model.sensitivity().torchName()));
+                    "sensitivity", model.sensitivity().torchName(), "rtol", Double.toString(model.rtol()),
+                    "atol", Double.toString(model.atol())));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the checkpoint " + p + ": " + e.getMessage(), e);
         }

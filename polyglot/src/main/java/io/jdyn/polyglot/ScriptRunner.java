@@ -56,7 +56,7 @@ public final class ScriptRunner {
     }
 
     /** The guest's message and guest stack (host frames left out), like the language's own traceback. */
-    static String describe(PolyglotException e) {
+    public static String describe(PolyglotException e) {
         StringBuilder b = new StringBuilder();
         b.append(e.isHostException() ? "Error (from Java): " + e.asHostException() : e.getMessage());
         for (PolyglotException.StackFrame f : e.getPolyglotStackTrace()) {

@@ -1,0 +1,98 @@
+package io.jdyn.polyglot;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.graalvm.polyglot.Context;
+import org.graalvm.polyglot.PolyglotException;
+import org.graalvm.polyglot.Source;
+import org.graalvm.polyglot.Value;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * The python-shim on GraalPy: each test runs one check_* function of
+ * src/test/resources/python/shim_checks.py in one sandboxed context (a context costs seconds to start,
+ * so they share it). A check raises when it fails; its Python traceback becomes the failure message.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(300)
+class PythonShimTest {
+    private Context context;
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+    @BeforeAll
+    void start() throws IOException {
+        context = JdynContexts.python().out(out).err(out).build();
+        String code = Files.readString(Path.of("src/test/resources/python/shim_checks.py"));
+        context.eval(Source.newBuilder("python", code, "shim_checks.py").build());
+    }
+
+    @AfterAll
+    void stop() {
+        if (context != null) context.close();
+    }
+
+    private void check(String name) {
+        Value fn = context.getBindings("python").getMember(name);
+        assertTrue(fn != null && fn.canExecute(), "no check " + name);
+        try {
+            fn.execute();
+        } catch (PolyglotException e) {
+            throw new AssertionError(name + " failed: " + ScriptRunner.describe(e) + "\n"
+                    + out.toString(StandardCharsets.UTF_8), e);
+        }
+    }
+
+    @Test
+    void tensorsFromListsAndBuffers() {
+        check("check_tensor_from_lists_and_buffers");
+    }
+
+    @Test
+    void badInputNamesTheProblem() {
+        check("check_bad_input_names_the_problem");
+    }
+
+    @Test
+    void torchdynCalls() {
+        check("check_torchdyn_calls");
+    }
+
+    @Test
+    void backwardThroughTrajectoryIndexMatchesFiniteDifferences() {
+        check("check_backward_through_trajectory_index_matches_finite_differences");
+    }
+
+    @Test
+    void backwardTwiceIsRefused() {
+        check("check_backward_twice_is_refused");
+    }
+
+    @Test
+    void sequentialModelWithAugmenterTrains() {
+        check("check_sequential_model_with_augmenter_trains");
+    }
+
+    @Test
+    void trainerFitsMoons() {
+        check("check_trainer_fits_moons");
+    }
+
+    @Test
+    void pythonVectorFieldMatchesCosine() {
+        check("check_python_vector_field_matches_cosine");
+    }
+
+    @Test
+    void filesAreRefusedInTheSandbox() {
+        check("check_files_are_refused_in_the_sandbox");
+    }
+}
