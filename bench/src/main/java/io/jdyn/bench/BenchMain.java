@@ -36,9 +36,12 @@ public final class BenchMain {
         BENCHMARKS.put("adjoint-memory", AdjointMemory::new);
         BENCHMARKS.put("moons-train-step", MoonsTrainStep::new);
         BENCHMARKS.put("inference-batch", InferenceBatch::new);
+        BENCHMARKS.put("graalpy-train-step", GraalPyTrainStep::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");
+        ALIASES.put("graalpy-train-step-startup", "graalpy-train-step");
+        ALIASES.put("graalpy-train-step-first-step", "graalpy-train-step");
         for (MoonsNfe.Config c : MoonsNfe.CONFIGS) ALIASES.put("moons-grad-step-" + c.suffix(), "moons-nfe-full");
     }
 
