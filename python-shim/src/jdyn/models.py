@@ -19,6 +19,10 @@ class _Tape:
         self.outputs.append(weak(t))
         return t
 
+    def owned_output(self, java_tensor):
+        """An output the trace handed over (takeOutput): it outlives the tape with no copy."""
+        return Tensor(java_tensor, grad_fn=self.backward, owned=True, keep=self)
+
     @jcall
     def backward(self, cot):
         if self.trace is None:
@@ -84,6 +88,7 @@ class NeuralODE(Module):
         self.vf = vector_field
         if _java is not None:
             self._j = _java
+            self._dtype = None
             return
         if callable(vector_field) and not isinstance(vector_field, Module):
             raise TypeError("a vector field written as a Python function has no gradients in jdyn: build it from "
@@ -91,6 +96,7 @@ class NeuralODE(Module):
         if not isinstance(vector_field, Sequential):
             raise TypeError("vector_field must be a jdyn.nn.Sequential of layers, got %r" % (vector_field,))
         self._j = self._build(vector_field, dim, dtype, seed, max_steps, dt)
+        self._dtype = None
 
     @jcall
     def _build(self, f, dim, dtype, seed, max_steps, dt):
@@ -118,7 +124,7 @@ class NeuralODE(Module):
         if t_span is None:
             if tape:
                 t = _Tape(self._j.trace(x._j))
-                return t.output(t.trace.output())
+                return t.owned_output(t.trace.takeOutput())
             return Tensor(self._j.forward(x._j))
         ts = as_times(t_span)
         if tape:
@@ -163,7 +169,9 @@ class NeuralODE(Module):
     @property
     @jcall
     def dtype(self):
-        return "float32" if str(self._j.dtype().name()) == "FLOAT32" else "float64"
+        if self._dtype is None:  # fixed at build time; read once (every call converts its input to it)
+            self._dtype = "float32" if str(self._j.dtype().name()) == "FLOAT32" else "float64"
+        return self._dtype
 
     @jcall
     def count_params(self):

@@ -259,6 +259,13 @@ class _Loss(Module):
         if reduction not in ("mean", "sum"):
             raise ValueError("reduction must be 'mean' or 'sum', got %r" % (reduction,))
         self.reduction = reduction
+        self._jloss = None
+
+    def _java_loss(self, name):
+        # built once: a training loop calls the loss every step
+        if self._jloss is None:
+            self._jloss = jtype("io.jdyn.train.loss." + name)(self._java_reduction())
+        return self._jloss
 
     def _java_reduction(self):
         return jtype("io.jdyn.train.loss.Reduction").valueOf(self.reduction.upper())
@@ -289,8 +296,7 @@ class CrossEntropyLoss(_Loss):
             raise TypeError("CrossEntropyLoss takes a float tensor of logits, got %r" % (input,))
         labels = target._ints if isinstance(target, Tensor) and target._ints is not None else \
             jtype("io.jdyn.polyglot.Values").labels(target.tolist() if isinstance(target, Tensor) else target)
-        loss = jtype("io.jdyn.train.loss.CrossEntropyLoss")(self._java_reduction())
-        return self._result(loss.compute(input._j, labels), input)
+        return self._result(self._java_loss("CrossEntropyLoss").compute(input._j, labels), input)
 
 
 class MSELoss(_Loss):
@@ -301,5 +307,4 @@ class MSELoss(_Loss):
         if not isinstance(input, Tensor) or input._j is None:
             raise TypeError("MSELoss takes a float tensor, got %r" % (input,))
         t = as_tensor(target, input.dtype)
-        loss = jtype("io.jdyn.train.loss.MSELoss")(self._java_reduction())
-        return self._result(loss.compute(input._j, t._j), input)
+        return self._result(self._java_loss("MSELoss").compute(input._j, t._j), input)

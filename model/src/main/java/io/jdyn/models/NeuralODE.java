@@ -192,6 +192,8 @@ public final class NeuralODE implements Block {
         private final GradSolution solution;
         private final boolean finalOnly;
         private final Tensor output;
+        private final long[] outputShape;
+        private boolean outputTaken;
         private Gradients gradients;
 
         private Trace(NeuralODE model, GradSolution solution, boolean finalOnly) {
@@ -206,6 +208,7 @@ public final class NeuralODE implements Block {
                 throw e;
             }
             this.output = out;
+            this.outputShape = out == null ? null : out.shape();
         }
 
         @Override
@@ -237,9 +240,9 @@ public final class NeuralODE implements Block {
         public Tensor backward(Tensor cotangent) {
             Objects.requireNonNull(cotangent, "cotangent");
             if (finalOnly) {
-                if (!Arrays.equals(cotangent.shape(), output.shape())) {
+                if (!Arrays.equals(cotangent.shape(), outputShape)) {
                     throw new IllegalArgumentException("cotangent has shape " + Arrays.toString(cotangent.shape())
-                            + " but the output has shape " + Arrays.toString(output.shape()));
+                            + " but the output has shape " + Arrays.toString(outputShape));
                 }
                 try (Tensor full = Tensors.zerosButLast(cotangent.dtype(), solution.ts().length, cotangent)) {
                     return run(full);
@@ -266,9 +269,22 @@ public final class NeuralODE implements Block {
             return gradients.y0();
         }
 
+        /**
+         * Hands the final state over to the caller, who closes it; closing the trace then leaves it alone
+         * (so it outlives the tape without a copy: what a training loop that reads its outputs after
+         * backward needs). Final-state traces only: a trajectory belongs to the tape (copy it).
+         */
+        public Tensor takeOutput() {
+            if (!finalOnly) {
+                throw new IllegalStateException("takeOutput is for final-state traces; the trajectory belongs to the tape");
+            }
+            outputTaken = true;
+            return output;
+        }
+
         @Override
         public void close() {
-            if (output != null) output.close();
+            if (output != null && !outputTaken) output.close();
             solution.close();
         }
     }

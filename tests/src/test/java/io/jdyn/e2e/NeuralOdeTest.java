@@ -426,4 +426,33 @@ class NeuralOdeTest {
             assertArrayEquals(new long[] {1, 2}, y.shape());
         }
     }
+
+    @Test
+    void takenOutputOutlivesTheTraceAndBackwardStillRuns() {
+        Sequential f = Sequential.of(new Linear(2, 8), new Tanh(), new Linear(8, 2));
+        try (NeuralODE m = NeuralODE.builder(f, 2).solver("dopri5").seed(1).build();
+                Tensor x = Tensor.of(DType.FLOAT32, new double[] {0.5, -0.5, 1.0, 0.25}, 2, 2);
+                Tensor cot = Tensor.of(DType.FLOAT32, new double[] {1, 0, 0, 1}, 2, 2)) {
+            double[] reference;
+            try (Tensor y = m.forward(x)) {
+                reference = y.toDoubleArray();
+            }
+            Tensor out;
+            try (NeuralODE.Trace t = m.trace(x)) {
+                out = t.takeOutput();
+                out.close(); // the caller's to close, even before backward: the trace keeps the shape
+                assertTrue(out.isClosed());
+            }
+            try (NeuralODE.Trace t = m.trace(x)) {
+                out = t.takeOutput();
+                t.backward(cot);
+            }
+            assertFalse(out.isClosed(), "closing the trace must leave a taken output alone");
+            assertArrayEquals(reference, out.toDoubleArray(), 1e-6);
+            out.close();
+            try (NeuralODE.Trace t = m.trace(x, new double[] {0, 1})) {
+                assertThrows(IllegalStateException.class, t::takeOutput);
+            }
+        }
+    }
 }
