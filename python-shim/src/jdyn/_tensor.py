@@ -1,7 +1,10 @@
-"""jdyn.Tensor: a Java io.jdyn.Tensor (native memory) seen from Python, with just enough autograd for
-PyTorch-style training loops: the output of a model call remembers the model's tape, indexing it along the
-first dimension and applying a loss keep the chain, and ``loss.backward()`` runs the model's backward pass
-(dL/dtheta accumulates into the model's gradient, as in PyTorch)."""
+"""jdyn.Tensor: a Java io.jdyn.Tensor (native memory) seen from Python, with the autograd of PyTorch-style
+training loops. A model call's output remembers the model's tape; indexing along the first dimension,
+element-wise arithmetic (+ - * / **, neg, exp, log, tanh, sqrt, abs), sum() and mean() and the built-in
+losses record how to go back; ``loss.backward()`` walks that graph once in reverse topological order,
+adding the cotangents of a tensor used twice, and runs each model's backward pass once (dL/dtheta
+accumulates into the model's gradient, as in PyTorch). The graph is freed as it is walked
+(PyTorch's retain_graph=False)."""
 import array
 import weakref
 
@@ -153,22 +156,192 @@ class Tensor:
         part = jtype(_Values).select(self._j, index)
         fn = None
         if self._grad_fn is not None:
-            parent, full = self._grad_fn, self.shape
+            full = list(self.shape)
             i = index + n if index < 0 else index
-
-            def fn(cot):
-                return parent(jtype(_Values).embed(cot, list(full), i))
+            fn = Fn([self], lambda g: [jtype(_Values).embed(g, full, i)])
         return Tensor(part, grad_fn=fn)
+
+    # ------------------------------------------------------------------ arithmetic
+    def _binary(self, other, op, rop):
+        V = jtype(_Values)
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            s = float(other)
+            if self._value is not None:
+                return _scalar_op(self, s, rop if rop else op)
+            out = V.scalar(op, self._j, s)
+            return Tensor(out, grad_fn=_scalar_rule(op, self, s, out) if self._grad_fn else None)
+        if not isinstance(other, Tensor):
+            return NotImplemented
+        if self._value is not None and other._value is not None:
+            return _scalar_pair(self, other, op)
+        if self._value is not None or other._value is not None or self._ints is not None or other._ints is not None:
+            raise TypeError("%s of %s and %s: combine float tensors of one shape, or a tensor and a number"
+                            % (op, self.dtype, other.dtype))
+        out = V.binary(op, self._j, other._j)
+        fn = None
+        if self._grad_fn is not None or other._grad_fn is not None:
+            a, b = self, other
+            if op == "add":
+                rule = lambda g: [g, g]
+            elif op == "sub":
+                rule = lambda g: [g, V.unary("neg", g)]
+            elif op == "mul":
+                rule = lambda g: [V.binary("mul", g, b._j), V.binary("mul", g, a._j)]
+            else:
+                rule = lambda g: [V.binary("div", g, b._j),
+                                  V.unary("neg", V.binary("div", V.binary("mul", g, out), b._j))]
+            fn = Fn([a, b], rule)
+        return Tensor(out, grad_fn=fn)
+
+    @jcall
+    def __add__(self, other):
+        return self._binary(other, "add", "add")
+
+    __radd__ = __add__
+
+    @jcall
+    def __sub__(self, other):
+        return self._binary(other, "sub", "sub")
+
+    @jcall
+    def __rsub__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return self._binary(other, "rsub", "rsub")
+        return NotImplemented
+
+    @jcall
+    def __mul__(self, other):
+        return self._binary(other, "mul", "mul")
+
+    __rmul__ = __mul__
+
+    @jcall
+    def __truediv__(self, other):
+        return self._binary(other, "div", "div")
+
+    @jcall
+    def __rtruediv__(self, other):
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return self._binary(other, "rdiv", "rdiv")
+        return NotImplemented
+
+    @jcall
+    def __pow__(self, exponent):
+        if not isinstance(exponent, (int, float)) or isinstance(exponent, bool):
+            raise TypeError("jdyn tensors take a number as exponent, got %r" % (exponent,))
+        return self._binary(exponent, "pow", "pow")
+
+    @jcall
+    def __neg__(self):
+        return self._unary("neg")
+
+    def _unary(self, op):
+        V = jtype(_Values)
+        if self._value is not None:
+            return _scalar_unary(self, op)
+        out = V.unary(op, self._j)
+        fn = None
+        if self._grad_fn is not None:
+            a = self
+            rules = {
+                "neg": lambda g: [V.unary("neg", g)],
+                "exp": lambda g: [V.binary("mul", g, out)],
+                "log": lambda g: [V.binary("div", g, a._j)],
+                "tanh": lambda g: [V.binary("mul", g, V.scalar("rsub", V.binary("mul", out, out), 1.0))],
+                "sqrt": lambda g: [V.binary("div", g, V.scalar("mul", out, 2.0))],
+                "abs": lambda g: [V.binary("mul", g, V.unary("sign", a._j))],
+            }
+            fn = Fn([a], rules[op])
+        return Tensor(out, grad_fn=fn)
+
+    @jcall
+    def exp(self):
+        return self._unary("exp")
+
+    @jcall
+    def log(self):
+        return self._unary("log")
+
+    @jcall
+    def tanh(self):
+        return self._unary("tanh")
+
+    @jcall
+    def sqrt(self):
+        return self._unary("sqrt")
+
+    @jcall
+    def abs(self):
+        return self._unary("abs")
+
+    __abs__ = abs
+
+    @jcall
+    def sum(self):
+        """The sum of all entries, a 0-d tensor (keeps the graph)."""
+        if self._value is not None:
+            return self
+        if self._ints is not None:
+            return Tensor(value=float(sum(self._ints)))
+        V = jtype(_Values)
+        fn = None
+        if self._grad_fn is not None:
+            shape, dt = list(self.shape), self.dtype
+            fn = Fn([self], lambda g: [V.full(shape, float(g), dt)])
+        return Tensor(value=float(V.sum(self._j)), grad_fn=fn)
+
+    @jcall
+    def mean(self):
+        """The mean of all entries, a 0-d tensor (keeps the graph)."""
+        if self._value is not None:
+            return self
+        if self._ints is not None:
+            return Tensor(value=float(sum(self._ints)) / len(self._ints))
+        V = jtype(_Values)
+        n = self.numel()
+        fn = None
+        if self._grad_fn is not None:
+            shape, dt = list(self.shape), self.dtype
+            fn = Fn([self], lambda g: [V.full(shape, float(g) / n, dt)])
+        return Tensor(value=float(V.sum(self._j)) / n, grad_fn=fn)
 
     # ------------------------------------------------------------------ autograd
     @jcall
     def backward(self, gradient=None):
-        """Runs the backward pass from this (scalar loss) tensor into the model's parameter gradients."""
+        """Backpropagates from this tensor (a scalar loss, or any tensor given its cotangent) into the
+        parameter gradients of every model call it depends on; frees the graph."""
         if self._grad_fn is None:
             raise RuntimeError("this tensor has no tape to go back through: it was not computed by a model "
-                               "call with gradients on (model.train(), outside jdyn.no_grad())")
-        fn, self._grad_fn = self._grad_fn, None
-        fn(gradient._j if isinstance(gradient, Tensor) else None)
+                               "call with gradients on (model.train(), outside jdyn.no_grad()), or backward "
+                               "already ran through it")
+        if gradient is not None:
+            seed = gradient._j if isinstance(gradient, Tensor) and gradient._j is not None else \
+                (float(gradient.item()) if isinstance(gradient, Tensor) else gradient)
+            if not isinstance(seed, float) and self._value is None:
+                seed = as_tensor(gradient, self.dtype)._j
+        elif self._value is not None:
+            seed = 1.0
+        elif self.numel() == 1:
+            seed = jtype(_Values).full(list(self.shape), 1.0, self.dtype)
+        else:
+            raise RuntimeError("backward() without a gradient needs a scalar (one element); this tensor has "
+                               "shape %s: give backward(gradient) or reduce it first (.sum(), .mean(), a loss)"
+                               % (self.shape,))
+        order = _topological(self)
+        grads = {id(self): seed}
+        for t in order:
+            g = grads.pop(id(t), None)
+            fn, t._grad_fn = t._grad_fn, None
+            if g is None or fn is None:
+                continue
+            if isinstance(fn, TapeFn):
+                fn.tape.backward(g)
+                continue
+            for inp, gi in zip(fn.inputs, fn.vjp(g)):
+                if gi is None or not isinstance(inp, Tensor) or inp._grad_fn is None:
+                    continue
+                k = id(inp)
+                grads[k] = gi if k not in grads else _accumulate(grads[k], gi)
 
     def detach(self):
         """The same values with no tape (shares memory with this tensor)."""
@@ -209,6 +382,102 @@ class Tensor:
         if len(body) > 400:
             body = body[:400] + " ..."
         return "tensor(%s, dtype=%s%s)" % (body, self.dtype, ", grad_fn" if self._grad_fn else "")
+
+
+class Fn:
+    """How a tensor was computed: its inputs and the map from its cotangent to theirs (one per input,
+    None where an input needs none)."""
+    __slots__ = ("inputs", "vjp")
+
+    def __init__(self, inputs, vjp):
+        self.inputs = inputs
+        self.vjp = vjp
+
+
+class TapeFn:
+    """A model call's output: its cotangent goes into the model's backward pass (once)."""
+    __slots__ = ("tape",)
+    inputs = ()
+
+    def __init__(self, tape):
+        self.tape = tape
+
+
+def _topological(root):
+    """Tensors of root's graph, root first, every tensor before its inputs."""
+    seen, post = set(), []
+    stack = [(root, False)]
+    while stack:
+        t, done = stack.pop()
+        if done:
+            post.append(t)
+            continue
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        stack.append((t, True))
+        fn = t._grad_fn
+        if isinstance(fn, Fn):
+            for inp in fn.inputs:
+                if isinstance(inp, Tensor) and inp._grad_fn is not None and id(inp) not in seen:
+                    stack.append((inp, False))
+    post.reverse()
+    return post
+
+
+def _accumulate(a, b):
+    if isinstance(a, float) or isinstance(b, float):
+        return float(a) + float(b)
+    return jtype(_Values).binary("add", a, b)
+
+
+def _scalar_rule(op, a, s, out):
+    V = jtype(_Values)
+    if op in ("add", "sub"):
+        rule = lambda g: [g]
+    elif op == "rsub":
+        rule = lambda g: [V.unary("neg", g)]
+    elif op == "mul":
+        rule = lambda g: [V.scalar("mul", g, s)]
+    elif op == "div":
+        rule = lambda g: [V.scalar("div", g, s)]
+    elif op == "rdiv":       # d(s / a) = -s / a^2 = -out / a
+        rule = lambda g: [V.unary("neg", V.binary("mul", g, V.binary("div", out, a._j)))]
+    else:                    # pow: d(a^s) = s a^(s-1)
+        rule = lambda g: [V.binary("mul", g, V.scalar("mul", V.scalar("pow", a._j, s - 1.0), s))]
+    return Fn([a], rule)
+
+
+def _scalar_op(a, s, op):
+    """A 0-d tensor (a loss value) with a number."""
+    v = a._value
+    value, d = {
+        "add": (v + s, 1.0), "sub": (v - s, 1.0), "rsub": (s - v, -1.0), "mul": (v * s, s),
+        "div": (v / s, 1.0 / s), "rdiv": (s / v, -s / (v * v)), "pow": (v ** s, s * v ** (s - 1.0)),
+    }[op]
+    fn = Fn([a], lambda g: [g * d]) if a._grad_fn is not None else None
+    return Tensor(value=value, grad_fn=fn)
+
+
+def _scalar_pair(a, b, op):
+    x, y = a._value, b._value
+    value, da, db = {
+        "add": (x + y, 1.0, 1.0), "sub": (x - y, 1.0, -1.0), "mul": (x * y, y, x), "div": (x / y, 1.0 / y, -x / (y * y)),
+    }[op]
+    fn = Fn([a, b], lambda g: [g * da, g * db]) if a._grad_fn is not None or b._grad_fn is not None else None
+    return Tensor(value=value, grad_fn=fn)
+
+
+def _scalar_unary(a, op):
+    import math
+    v = a._value
+    value, d = {
+        "neg": (-v, -1.0), "exp": (math.exp(v), math.exp(v)), "log": (math.log(v), 1.0 / v),
+        "tanh": (math.tanh(v), 1.0 - math.tanh(v) ** 2), "sqrt": (math.sqrt(v), 0.5 / math.sqrt(v)),
+        "abs": (abs(v), 1.0 if v >= 0 else -1.0),
+    }[op]
+    fn = Fn([a], lambda g: [g * d]) if a._grad_fn is not None else None
+    return Tensor(value=value, grad_fn=fn)
 
 
 class _Bools(list):

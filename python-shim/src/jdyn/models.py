@@ -1,6 +1,6 @@
 """NeuralODE with torchdyn's spelling, on jdyn's native solver core."""
 from ._java import jcall, jtype
-from ._tensor import Tensor, as_tensor, as_times, is_grad_enabled, weak
+from ._tensor import TapeFn, Tensor, as_tensor, as_times, is_grad_enabled, weak
 from .nn import Augmenter, Layer, Module, Sequential
 
 _Values = "io.jdyn.polyglot.Values"
@@ -15,13 +15,13 @@ class _Tape:
         self.outputs = []
 
     def output(self, java_tensor):
-        t = Tensor(java_tensor, grad_fn=self.backward, owned=False, keep=self)
+        t = Tensor(java_tensor, grad_fn=TapeFn(self), owned=False, keep=self)
         self.outputs.append(weak(t))
         return t
 
     def owned_output(self, java_tensor):
         """An output the trace handed over (takeOutput): it outlives the tape with no copy."""
-        return Tensor(java_tensor, grad_fn=self.backward, owned=True, keep=self)
+        return Tensor(java_tensor, grad_fn=TapeFn(self), owned=True, keep=self)
 
     @jcall
     def backward(self, cot):

@@ -6,7 +6,7 @@ field of a NeuralODE, or a block of a model), so a forward or backward pass neve
 NeuralODE (``Sequential(Augmenter(1, 3), NeuralODE(f), Linear(5, 2))``) is a model.
 """
 from ._java import jcall, jtype
-from ._tensor import Tensor, as_tensor, is_grad_enabled, no_grad, weak
+from ._tensor import Fn, Tensor, as_tensor, is_grad_enabled, no_grad, weak
 
 _NN = "io.jdyn.nn."
 
@@ -272,16 +272,11 @@ class _Loss(Module):
 
     def _result(self, lv, input):
         value = float(lv.value())
-        grad = lv.grad()
         fn = None
         if input._grad_fn is not None:
-            parent = input._grad_fn
-
-            def fn(_seed):
-                try:
-                    parent(grad)
-                finally:
-                    lv.close()
+            grad = lv.grad()   # dL/dinput; freed with lv when collected (FfmBuffer's Cleaner)
+            V = jtype("io.jdyn.polyglot.Values")
+            fn = Fn([input], lambda g: [grad if g == 1.0 else V.scalar("mul", grad, float(g))])
         else:
             lv.close()
         return Tensor(value=value, grad_fn=fn)

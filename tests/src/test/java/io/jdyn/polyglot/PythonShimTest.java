@@ -72,6 +72,11 @@ class PythonShimTest {
     }
 
     @Test
+    void tensorArithmeticGradientsMatchFiniteDifferences() {
+        check("check_tensor_arithmetic_gradients_match_finite_differences");
+    }
+
+    @Test
     void backwardTwiceIsRefused() {
         check("check_backward_twice_is_refused");
     }
