@@ -1,6 +1,5 @@
 package io.jdyn.cli;
 
-import io.jdyn.polyglot.Jit;
 import io.jdyn.polyglot.ScriptRunner;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -54,13 +53,13 @@ final class RunCommand implements Callable<Integer> {
             throw new JdynCli.CliFailure("no such script: " + script);
         }
         PrintWriter err = spec.commandLine().getErr();
-        if (jitNote && !Jit.enabled()) {
-            err.println("jdyn run: the Graal JIT is off, scripts run in the interpreter only (slower); " + Jit.HOW_TO);
+        java.util.function.Consumer<String> note = jitNote ? line -> {
+            err.println("jdyn run: " + line);
             err.flush();
-        }
+        } : null;
         OutputStream out = new WriterStream(spec.commandLine().getOut());
         OutputStream errs = new WriterStream(err);
-        int rc = ScriptRunner.run(script, args, new ScriptRunner.Options(allowFiles, allowAll), out, errs);
+        int rc = ScriptRunner.run(script, args, new ScriptRunner.Options(allowFiles, allowAll, note), out, errs);
         out.flush();
         errs.flush();
         return rc;

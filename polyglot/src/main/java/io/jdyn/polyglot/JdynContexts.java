@@ -28,7 +28,13 @@ import org.graalvm.polyglot.io.FileSystem;
 public final class JdynContexts {
     private static final java.util.concurrent.ConcurrentHashMap<String, Engine> SHARED = new java.util.concurrent.ConcurrentHashMap<>();
 
+    private static final java.util.concurrent.atomic.AtomicBoolean JIT_NOTED = new java.util.concurrent.atomic.AtomicBoolean();
+
     private JdynContexts() {}
+
+    private static void logJitNote(String note) {
+        System.getLogger(JdynContexts.class.getName()).log(System.Logger.Level.WARNING, note);
+    }
 
     /** A builder for a GraalPy context. */
     public static Builder python() {
@@ -84,6 +90,7 @@ public final class JdynContexts {
         private OutputStream out;
         private OutputStream err;
         private InputStream in;
+        private java.util.function.Consumer<String> jitNote = JdynContexts::logJitNote;
 
         private Builder(Language language) {
             this.language = language;
@@ -139,6 +146,15 @@ public final class JdynContexts {
             return this;
         }
 
+        /**
+         * Where the one-line note goes when the JIT is off (once per JVM, at the first such context):
+         * by default a System.Logger warning; null for none.
+         */
+        public Builder jitNote(java.util.function.Consumer<String> sink) {
+            this.jitNote = sink;
+            return this;
+        }
+
         public Builder in(InputStream s) {
             this.in = s;
             return this;
@@ -185,6 +201,11 @@ public final class JdynContexts {
             if (err != null) b.err(err);
             if (in != null) b.in(in);
             Context c = b.build();
+            if (jitNote != null && "Interpreted".equalsIgnoreCase(c.getEngine().getImplementationName())
+                    && JIT_NOTED.compareAndSet(false, true)) {
+                jitNote.accept("GraalPy and GraalJS run in the interpreter only (slower guest code; jdyn's own "
+                        + "solves are native either way): the Graal JIT is off; to turn it on " + Jit.HOW_TO);
+            }
             c.getPolyglotBindings().putMember(ScriptHost.BINDING, new ScriptHost(allowFiles || allowAll));
             return c;
         }

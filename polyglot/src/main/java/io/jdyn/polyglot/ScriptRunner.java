@@ -21,7 +21,12 @@ public final class ScriptRunner {
     private ScriptRunner() {}
 
     /** The options of one run. */
-    public record Options(boolean allowFiles, boolean allowAllHostAccess) {
+    public record Options(boolean allowFiles, boolean allowAllHostAccess, java.util.function.Consumer<String> jitNote) {
+        public Options(boolean allowFiles, boolean allowAllHostAccess) {
+            this(allowFiles, allowAllHostAccess, null);
+        }
+
+        /** Sandboxed, no JIT note. */
         public static Options sandboxed() {
             return new Options(false, false);
         }
@@ -38,7 +43,7 @@ public final class ScriptRunner {
         argv.addAll(args);
         PrintStream perr = err instanceof PrintStream p ? p : new PrintStream(err, true);
         try (Context c = JdynContexts.builder(lang).allowFiles(o.allowFiles()).allowAllHostAccess(o.allowAllHostAccess())
-                .arguments(argv).out(out).err(err).build()) {
+                .arguments(argv).out(out).err(err).jitNote(o.jitNote()).build()) {
             Source src = Source.newBuilder(lang.id(), code, script.toString()).build();
             try {
                 c.eval(src);
