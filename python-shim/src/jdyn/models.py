@@ -196,7 +196,7 @@ def build_sequential_model(seq):
     native LayerBlocks, an Augmenter an AugmenterBlock."""
     blocks, pending = [], []
     width = seq.in_features()
-    dtype = None
+    dtype = jtype(_Values).dtype(seq.dtype)
     for m in seq:
         if isinstance(m, NeuralODE):
             dtype = m._j.dtype()
@@ -210,7 +210,8 @@ def build_sequential_model(seq):
             for p in pending:
                 layers.append(p.to_java(ww))
                 ww = p.out_features(ww)
-            blocks.append(jtype(P + "LayerBlock").of(jtype("io.jdyn.nn.Sequential").of(layers), w, dtype))
+            blocks.append(jtype(P + "LayerBlock").of(jtype("io.jdyn.nn.Sequential").of(layers), w, dtype,
+                                                     seq.seed + len(blocks)))
             pending.clear()
             return ww
         return w

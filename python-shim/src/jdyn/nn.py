@@ -171,9 +171,10 @@ class GalLinear(Layer):
 class Sequential(Module):
     """A stack of layers (a vector field, compiled natively) or of blocks with a NeuralODE (a model)."""
 
-    def __init__(self, *modules):
+    def __init__(self, *modules, dtype="float32", seed=0):
         if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
             modules = tuple(modules[0])
+        self.dtype, self.seed = dtype, int(seed)
         for m in modules:
             if not isinstance(m, Module):
                 raise TypeError("Sequential takes jdyn.nn layers and NeuralODE models, got %r" % (m,))
@@ -232,17 +233,16 @@ class Sequential(Module):
         return self._model
 
     def forward(self, x):
-        if not self.is_model():
-            raise TypeError("a Sequential of layers is a vector field: give it to NeuralODE(...) "
-                            "(or put a NeuralODE in it to make a model)")
+        """As a model: a Sequential holding a NeuralODE, or a plain stack of layers (an MLP, run natively as
+        one layer block, float32 unless built with dtype=). Given to NeuralODE(...), the same layers are a
+        vector field of their own (with their own parameters)."""
         from .models import run_model
         return run_model(self, self._java_model(), x)
 
     def parameters(self):
-        if not self.is_model():
-            raise TypeError("a Sequential of layers has its parameters inside the NeuralODE built from it")
+        """The parameters of this Sequential used as a model (see forward)."""
         from .optim import ParamGroups
-        return ParamGroups([m for m in self._modules if hasattr(m, "parameters")])
+        return ParamGroups([self])
 
     @jcall
     def zero_grad(self):

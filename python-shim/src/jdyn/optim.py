@@ -19,7 +19,7 @@ class ParamGroups:
         if hasattr(j, "blocks"):
             for b in j.blocks():
                 self._collect(b)
-        elif hasattr(j, "parameters") and j.numParams() > 0:
+        elif hasattr(j, "parameters") and int(j.numParams()) > 0:
             self._params.append(j.parameters())
 
     def __iter__(self):

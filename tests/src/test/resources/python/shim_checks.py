@@ -212,3 +212,47 @@ def check_tensor_arithmetic_gradients_match_finite_differences():
         assert abs(((y - t) ** 2).mean().item() - nn.MSELoss()(y, t).item()) < 1e-12
     expect_raises(ValueError, lambda: y + jdyn.tensor([1.0, 2.0, 3.0], dtype="float64"), "shapes")
     expect_raises(RuntimeError, lambda: m(x).backward(), "scalar")
+
+
+def check_sequential_models_gradients_match_finite_differences():
+    x = jdyn.tensor([[0.5, -1.0], [1.5, 0.25], [-0.3, 0.8]], dtype="float64")
+    y = jdyn.tensor([[1.0], [0.0], [0.5]], dtype="float64")
+    f = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 3))
+    ode = NeuralODE(f, solver="dopri5", sensitivity="adjoint", atol=1e-10, rtol=1e-10, atol_adjoint=1e-10,
+                    rtol_adjoint=1e-10, dtype="float64", seed=2)
+    models = [
+        nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1), dtype="float64", seed=4),   # a plain MLP
+        nn.Sequential(nn.Augmenter(1, 1), ode, nn.Linear(3, 1)),                             # encoder-ODE-decoder
+    ]
+    for model in models:
+        jm = model._java_model()
+        model.zero_grad()
+        loss = ((model(x) - y) ** 2).mean()
+        loss.backward()
+        assert len(model.parameters()) == sum(1 for b in jm.blocks() if int(b.numParams()) > 0)
+        for b in range(len(jm.blocks())):
+            block = jm.get(b)
+            n = int(block.numParams())
+            if n == 0:
+                continue
+            grad = list(block.grad())
+            for i in (0, n // 2, n - 1):
+                p0, h, vals = block.param(i), 1e-5, []
+                for sign in (1, -1):
+                    block.setParam(i, p0 + sign * h)
+                    with jdyn.no_grad():
+                        vals.append(((model(x) - y) ** 2).mean().item())
+                block.setParam(i, p0)
+                fd = (vals[0] - vals[1]) / (2 * h)
+                assert abs(grad[i] - fd) <= 1e-5 * max(1.0, abs(fd)), (b, i, grad[i], fd)
+    # and the plain MLP trains
+    mlp = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 1), dtype="float64")
+    opt = jdyn.optim.Adam(mlp.parameters(), lr=0.05)
+    first = None
+    for _ in range(100):
+        opt.zero_grad()
+        loss = nn.MSELoss()(mlp(x), y)
+        first = loss.item() if first is None else first
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.1 * first, (first, loss.item())

@@ -77,6 +77,11 @@ class PythonShimTest {
     }
 
     @Test
+    void sequentialModelsGradientsMatchFiniteDifferences() {
+        check("check_sequential_models_gradients_match_finite_differences");
+    }
+
+    @Test
     void backwardTwiceIsRefused() {
         check("check_backward_twice_is_refused");
     }
