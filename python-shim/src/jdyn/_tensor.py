@@ -133,13 +133,12 @@ class Tensor:
         return Tensor(ints=jtype("io.jdyn.train.loss.Metrics").argmax(self._j))
 
     def __eq__(self, other):
-        # element-wise for label tensors, enough for (pred == y).float().mean()-style accuracy
+        # element-wise for label tensors, enough for (pred == y).float().mean()-style accuracy; counted in Java
         if self._ints is not None:
-            a = self.tolist()
-            b = other.tolist() if isinstance(other, Tensor) else list(other)
-            if len(a) != len(b):
-                raise ValueError("cannot compare tensors of %d and %d elements" % (len(a), len(b)))
-            return _Bools([x == y for x, y in zip(a, b)])
+            V = jtype(_Values)
+            b = other._ints if isinstance(other, Tensor) and other._ints is not None else \
+                V.labels(other.tolist() if isinstance(other, Tensor) else list(other))
+            return _Matches(self._ints, b, int(V.countEqual(self._ints, b)))
         return self is other
 
     __hash__ = object.__hash__
@@ -480,17 +479,31 @@ def _scalar_unary(a, op):
     return Tensor(value=value, grad_fn=fn)
 
 
-class _Bools(list):
-    """The result of comparing label tensors: .float().mean() and .sum() as in PyTorch."""
+class _Matches:
+    """The result of comparing label tensors: .float().mean() and .sum() as in PyTorch, tolist() for the
+    element-wise booleans."""
+
+    def __init__(self, a, b, equal):
+        self._a, self._b, self._equal = a, b, equal
 
     def float(self):
         return self
 
     def sum(self):
-        return _Scalar(sum(1.0 for b in self if b))
+        return _Scalar(float(self._equal))
 
     def mean(self):
-        return _Scalar(sum(1.0 for b in self if b) / len(self)) if self else _Scalar(float("nan"))
+        n = len(self._a)
+        return _Scalar(self._equal / n) if n else _Scalar(float("nan"))
+
+    def tolist(self):
+        return [bool(x == y) for x, y in zip(self._a, self._b)]
+
+    def __len__(self):
+        return len(self._a)
+
+    def __iter__(self):
+        return iter(self.tolist())
 
 
 class _Scalar(float):

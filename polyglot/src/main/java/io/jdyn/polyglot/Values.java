@@ -286,6 +286,16 @@ public final class Values {
         return a.dtype() == DType.FLOAT64 || b.dtype() == DType.FLOAT64 ? DType.FLOAT64 : DType.FLOAT32;
     }
 
+    /** How many entries of two label arrays are equal (they must have one length). */
+    public static int countEqual(int[] a, int[] b) {
+        if (a.length != b.length) {
+            throw new IllegalArgumentException("cannot compare " + a.length + " labels with " + b.length);
+        }
+        int n = 0;
+        for (int i = 0; i < a.length; i++) if (a[i] == b[i]) n++;
+        return n;
+    }
+
     /** Python and JavaScript ints as labels (a list of class indices). */
     public static int[] labels(Value data) {
         if (data.isHostObject() && data.asHostObject() instanceof int[] a) return a.clone();
