@@ -563,10 +563,5 @@ def as_times(t):
     return [float(v) for v in t]
 
 
-def keep_alive_output(trace_holder, out_java):
-    """The Tensor for a trace's output: not owned (the trace owns it); keeps the holder alive."""
-    return Tensor(out_java, owned=False, keep=trace_holder)
-
-
 def weak(obj):
     return weakref.ref(obj)

@@ -50,10 +50,6 @@ class _Tape:
             pass
 
 
-def _dtype_of(x):
-    return x.dtype if isinstance(x, Tensor) and x._ints is None else None
-
-
 class NeuralODE(Module):
     """torchdyn's NeuralODE: ``model(x)`` is the state at the end of s_span (torchdyn 0.x, the seed
     tutorial's spelling), ``model(x, t_span)`` is ``(t_eval, trajectory)`` (torchdyn 1.x),

@@ -6,7 +6,7 @@ field of a NeuralODE, or a block of a model), so a forward or backward pass neve
 NeuralODE (``Sequential(Augmenter(1, 3), NeuralODE(f), Linear(5, 2))``) is a model.
 """
 from ._java import jcall, jtype
-from ._tensor import Fn, Tensor, as_tensor, is_grad_enabled, no_grad, weak
+from ._tensor import Fn, Tensor, as_tensor
 
 _NN = "io.jdyn.nn."
 
