@@ -151,13 +151,15 @@ class Tensor:
             return int(r) if isinstance(index, int) else Tensor(ints=r)
         if not isinstance(index, int):
             raise TypeError("jdyn tensors index by an int along the first dimension (got %r)" % (index,))
-        n = self.shape[0]
-        part = jtype(_Values).select(self._j, index)
+        part = self._j.select(index)
         fn = None
         if self._grad_fn is not None:
             full = list(self.shape)
-            i = index + n if index < 0 else index
-            fn = Fn([self], lambda g: [jtype(_Values).embed(g, full, i)])
+            i = index + full[0] if index < 0 else index
+            if len(full) == 1:   # select gave [1]: back to [n]
+                fn = Fn([self], lambda g: [jtype(_JTensor).embed(g, full[0], i).reshape(full)])
+            else:
+                fn = Fn([self], lambda g: [jtype(_JTensor).embed(g, full[0], i)])
         return Tensor(part, grad_fn=fn)
 
     # ------------------------------------------------------------------ arithmetic

@@ -39,7 +39,7 @@ class _Tape:
         for r in self.outputs:
             o = r()
             if o is not None and o._j is not None:
-                o._j = jtype(_Values).copy(o._j)
+                o._j = o._j.copy()
                 o._owned, o._keep, o._grad_fn = True, None, None
         tr.close()
 
@@ -129,7 +129,7 @@ class NeuralODE(Module):
             t_eval = [float(v) for v in t.trace.ts()]
         else:
             r = self._j.forward(x._j, ts)
-            traj = Tensor(jtype(_Values).copy(r.trajectory()))
+            traj = Tensor(r.trajectory().copy())
             t_eval = [float(v) for v in r.tEval()]
             r.close()
         return (t_eval, traj) if self.return_t_eval else traj

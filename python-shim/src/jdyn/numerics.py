@@ -32,7 +32,7 @@ def odeint(f, x, t_span, solver="dopri5", atol=1e-6, rtol=1e-6, max_steps=None, 
             return [float(v) for v in out]
         return [float(v) for row in out for v in row]
 
-    y0 = x if not one_d else Tensor(jtype("io.jdyn.polyglot.Values").reshape(x._j, [1, x.shape[0]]))
+    y0 = x if not one_d else Tensor(x._j.reshape([1, x.shape[0]]))
     o = jtype("io.jdyn.ode.SolveOptions").builder().method(solver).rtol(float(rtol)).atol(float(atol))
     if max_steps is not None:
         o = o.maxSteps(int(max_steps))
@@ -44,6 +44,6 @@ def odeint(f, x, t_span, solver="dopri5", atol=1e-6, rtol=1e-6, max_steps=None, 
         ts = [float(v) for v in sol.ts()]
         ys = sol.ys()
         shape = [len(ts)] + list(x.shape)
-        return ts, Tensor(jtype("io.jdyn.polyglot.Values").reshape(ys, shape))
+        return ts, Tensor(ys.reshape(shape))
     finally:
         sol.close()

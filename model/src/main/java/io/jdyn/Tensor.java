@@ -106,6 +106,60 @@ public final class Tensor implements AutoCloseable {
         return out;
     }
 
+    /** A copy with the same dtype and shape, owned by the caller. */
+    public Tensor copy() {
+        return of(dtype(), toDoubleArray(), shape);
+    }
+
+    /** The same values in another shape with as many elements (a copy). */
+    public Tensor reshape(long... newShape) {
+        long[] s = checkShape(newShape, -1);
+        if (numel(s) != numel) {
+            throw new IllegalArgumentException("cannot reshape " + Arrays.toString(shape) + " (" + numel + " values) to "
+                    + Arrays.toString(s));
+        }
+        return of(dtype(), toDoubleArray(), s);
+    }
+
+    /**
+     * Entry index along the first dimension (negative counts from the end) as a new tensor of the remaining
+     * shape ([1] for a 1-d tensor); copies that slice alone.
+     */
+    public Tensor select(long index) {
+        long n = shape[0];
+        long i = index < 0 ? index + n : index;
+        if (i < 0 || i >= n) {
+            throw new IndexOutOfBoundsException("index " + index + " is out of range for dimension 0 of size " + n);
+        }
+        long[] rest = shape.length == 1 ? new long[] {1} : Arrays.copyOfRange(shape, 1, shape.length);
+        double[] out = new double[Math.toIntExact(numel / n)];
+        live().copyTo(i * out.length, out, 0, out.length);
+        return of(dtype(), out, rest);
+    }
+
+    /**
+     * A tensor [size, *part.shape] of part's dtype, zero except entry index of the first dimension, which is
+     * part: how dL/d(x.select(index)) flows back to dL/dx (a loss on one output time is this cotangent).
+     */
+    public static Tensor embed(Tensor part, long size, long index) {
+        Objects.requireNonNull(part, "part");
+        if (index < 0 || index >= size) {
+            throw new IndexOutOfBoundsException("index " + index + " is out of range for dimension 0 of size " + size);
+        }
+        long[] s = new long[part.shape.length + 1];
+        s[0] = size;
+        System.arraycopy(part.shape, 0, s, 1, part.shape.length);
+        double[] v = part.toDoubleArray();
+        Tensor out = zeros(part.dtype(), s);
+        try {
+            out.buffer.copyFrom(v, 0, index * v.length, v.length);
+        } catch (RuntimeException e) {
+            out.close();
+            throw e;
+        }
+        return out;
+    }
+
     public boolean isClosed() {
         return buffer.isClosed();
     }

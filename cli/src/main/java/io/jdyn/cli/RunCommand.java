@@ -64,40 +64,4 @@ final class RunCommand implements Callable<Integer> {
         errs.flush();
         return rc;
     }
-
-    /** The command line's writers as the byte streams the polyglot context writes to (UTF-8). */
-    private static final class WriterStream extends OutputStream {
-        private final PrintWriter w;
-        private final java.io.ByteArrayOutputStream pending = new java.io.ByteArrayOutputStream();
-
-        WriterStream(PrintWriter w) {
-            this.w = w;
-        }
-
-        @Override
-        public synchronized void write(int b) {
-            pending.write(b);
-            if (b == '\n') flush();
-        }
-
-        @Override
-        public synchronized void write(byte[] b, int off, int len) {
-            pending.write(b, off, len);
-            for (int i = off; i < off + len; i++) {
-                if (b[i] == '\n') {
-                    flush();
-                    break;
-                }
-            }
-        }
-
-        @Override
-        public synchronized void flush() {
-            if (pending.size() > 0) {
-                w.print(pending.toString(java.nio.charset.StandardCharsets.UTF_8));
-                pending.reset();
-            }
-            w.flush();
-        }
-    }
 }

@@ -17,9 +17,7 @@ import io.jdyn.train.Mode;
 import io.jdyn.train.Trainer;
 import io.jdyn.train.loss.Metrics;
 import io.jdyn.train.optim.Adam;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -143,16 +140,9 @@ final class TrainCommand implements Callable<Integer> {
                         + String.format(Locale.ROOT, ", accuracy %.4f at epoch %d)", ckpt.best(), ckpt.bestEpoch() + 1));
             }
             if (plot != null) {
-                List<Map<String, Double>> h = fit.history();
-                double[] ep = new double[h.size()], loss = new double[h.size()], accs = new double[h.size()];
-                for (int i = 0; i < h.size(); i++) {
-                    ep[i] = i + 1;
-                    loss[i] = h.get(i).get("train_loss");
-                    accs[i] = h.get(i).get("train_acc");
-                }
                 String stem = plot.getFileName().toString().replaceFirst("\\.png$", "");
-                Path flows = FlowPlots.flows(plot, s, to3d(traj, s.length, ds.size(), dim), ds.y());
-                Path curve = FlowPlots.curves(plot.resolveSibling(stem + "-loss.png"), ep, loss, accs);
+                Path flows = FlowPlots.flows(plot, s, traj, ds.size(), dim, ds.y());
+                Path curve = FlowPlots.curves(plot.resolveSibling(stem + "-loss.png"), fit.history());
                 out.println("flows plot: " + flows);
                 out.println("loss curve: " + curve);
             }
@@ -196,43 +186,5 @@ final class TrainCommand implements Callable<Integer> {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = a + (b - a) * i / (n - 1);
         return v;
-    }
-
-    /** [T * N * D] to [T][N][2] (the first two coordinates). */
-    private static double[][][] to3d(double[] flat, int t, int n, int d) {
-        double[][][] r = new double[t][n][2];
-        for (int k = 0; k < t; k++)
-            for (int i = 0; i < n; i++) {
-                r[k][i][0] = flat[(k * n + i) * d];
-                r[k][i][1] = flat[(k * n + i) * d + 1];
-            }
-        return r;
-    }
-
-    /** Bytes written through a PrintStream (what Trainer's LoggingCallback takes) into the command's writer. */
-    private static final class WriterStream extends OutputStream {
-        private final PrintWriter w;
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-
-        WriterStream(PrintWriter w) {
-            this.w = w;
-        }
-
-        @Override
-        public void write(int b) {
-            buf.write(b);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) {
-            buf.write(b, off, len);
-        }
-
-        @Override
-        public void flush() {
-            w.write(buf.toString(StandardCharsets.UTF_8));
-            buf.reset();
-            w.flush();
-        }
     }
 }

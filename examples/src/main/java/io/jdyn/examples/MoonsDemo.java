@@ -19,9 +19,7 @@ import io.jdyn.train.optim.Adam;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * torchdyn's moons tutorial (the Neural ODE classifier of "Neural ODEs with PyTorch Lightning and
@@ -106,10 +104,10 @@ public final class MoonsDemo {
             Trainer.Result fit = trainer.fit(model, moons);
             double acc;
             double[] s = linspace(0, 1, 40);
-            double[][][] traj;
+            double[] traj;
             try (Tensor x = moons.x(); Tensor logits = model.forward(x); Tensor tr = model.trajectory(x, s)) {
                 acc = Metrics.accuracy(logits, moons.y());
-                traj = to3d(tr.toDoubleArray(), s.length, o.n());
+                traj = tr.toDoubleArray();
             }
             out.printf(Locale.ROOT, "trained %d epochs in %.2f s%s%n", fit.epochs(), fit.seconds(),
                     fit.stopReason() == null ? " (maxEpochs reached)" : " (" + fit.stopReason() + ")");
@@ -117,15 +115,8 @@ public final class MoonsDemo {
             out.printf(Locale.ROOT, "NFE: forward %d, backward %d in all (last epoch: forward %d, backward %d)%n",
                     model.forwardNfe(), model.backwardNfe(), (long) fit.lastMetrics().get("nfe_forward").doubleValue(),
                     (long) fit.lastMetrics().get("nfe_backward").doubleValue());
-            List<Map<String, Double>> h = fit.history();
-            double[] ep = new double[h.size()], loss = new double[h.size()], accs = new double[h.size()];
-            for (int i = 0; i < h.size(); i++) {
-                ep[i] = i + 1;
-                loss[i] = h.get(i).get("train_loss");
-                accs[i] = h.get(i).get("train_acc");
-            }
-            Path flows = FlowPlots.flows(png, s, traj, moons.y());
-            Path curve = FlowPlots.curves(lossPng, ep, loss, accs);
+            Path flows = FlowPlots.flows(png, s, traj, o.n(), 2, moons.y());
+            Path curve = FlowPlots.curves(lossPng, fit.history());
             out.println("flows plot: " + flows);
             out.println("loss curve: " + curve);
             out.println("metrics log: " + csv.toAbsolutePath());
@@ -138,15 +129,5 @@ public final class MoonsDemo {
         double[] v = new double[n];
         for (int i = 0; i < n; i++) v[i] = a + (b - a) * i / (n - 1);
         return v;
-    }
-
-    private static double[][][] to3d(double[] flat, int t, int n) {
-        double[][][] r = new double[t][n][2];
-        for (int k = 0; k < t; k++)
-            for (int i = 0; i < n; i++) {
-                r[k][i][0] = flat[(k * n + i) * 2];
-                r[k][i][1] = flat[(k * n + i) * 2 + 1];
-            }
-        return r;
     }
 }

@@ -72,7 +72,7 @@ public final class LayerBlock implements Block {
     @Override
     public Tensor forward(Tensor x) {
         Tensors.batch(x, in, dtype, "this layer block");
-        try (Tensor xc = Tensors.copy(x)) {
+        try (Tensor xc = x.copy()) {
             return field.forward(0, xc);
         }
     }
@@ -80,7 +80,7 @@ public final class LayerBlock implements Block {
     @Override
     public Trace trace(Tensor x) {
         Tensors.batch(x, in, dtype, "this layer block");
-        Tensor xc = Tensors.copy(x);
+        Tensor xc = x.copy();
         Tensor y;
         try {
             y = field.forward(0, xc);

@@ -118,7 +118,7 @@ public final class NeuralODE implements Block {
     @Override
     public Tensor forward(Tensor x) {
         try (Solution s = solve(x, sSpan)) {
-            return Tensors.last(s.ys());
+            return s.ys().select(-1);
         }
     }
 
@@ -128,14 +128,14 @@ public final class NeuralODE implements Block {
      */
     public Result forward(Tensor x, double[] tSpan) {
         try (Solution s = solve(x, tSpan)) {
-            return new Result(s.ts(), Tensors.copy(s.ys()), s.stats());
+            return new Result(s.ts(), s.ys().copy(), s.stats());
         }
     }
 
     /** The states at every time of sSpan: [sSpan.length, *x.shape] (owned by the caller). */
     public Tensor trajectory(Tensor x, double[] sSpan) {
         try (Solution s = solve(x, sSpan)) {
-            return Tensors.copy(s.ys());
+            return s.ys().copy();
         }
     }
 
@@ -202,7 +202,7 @@ public final class NeuralODE implements Block {
             this.finalOnly = finalOnly;
             Tensor out = null;
             try {
-                out = finalOnly ? Tensors.last(solution.ys()) : null;
+                out = finalOnly ? solution.ys().select(-1) : null;
             } catch (RuntimeException | Error e) {
                 solution.close();
                 throw e;
@@ -244,7 +244,7 @@ public final class NeuralODE implements Block {
                     throw new IllegalArgumentException("cotangent has shape " + Arrays.toString(cotangent.shape())
                             + " but the output has shape " + Arrays.toString(outputShape));
                 }
-                try (Tensor full = Tensors.zerosButLast(cotangent.dtype(), solution.ts().length, cotangent)) {
+                try (Tensor full = Tensor.embed(cotangent, solution.ts().length, solution.ts().length - 1)) {
                     return run(full);
                 }
             }

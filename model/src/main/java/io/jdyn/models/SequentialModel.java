@@ -75,7 +75,7 @@ public final class SequentialModel implements AutoCloseable {
             }
             cur = next;
         }
-        return cur == x ? Tensors.copy(x) : cur;
+        return cur == x ? x.copy() : cur;
     }
 
     /** The forward pass with every block's tape. */

@@ -159,57 +159,9 @@ public final class Values {
         return Tensor.of(dt, out, shape);
     }
 
-    /** Entry i along the first dimension (negative counts from the end), as a new tensor. */
-    public static Tensor select(Tensor t, long index) {
-        long[] s = t.shape();
-        if (s.length == 0) throw new IllegalArgumentException("cannot index a 0-dimensional tensor");
-        long n = s[0];
-        long i = index < 0 ? index + n : index;
-        if (i < 0 || i >= n) throw new IndexOutOfBoundsException("index " + index + " is out of range for dimension 0 of size " + n);
-        long[] rest = s.length == 1 ? new long[] {1} : Arrays.copyOfRange(s, 1, s.length);
-        long inner = 1;
-        for (long r : rest) inner *= r;
-        double[] all = t.toDoubleArray();
-        double[] part = Arrays.copyOfRange(all, (int) (i * inner), (int) ((i + 1) * inner));
-        return Tensor.of(t.dtype(), part, rest);
-    }
-
-    /** A copy of t (same dtype and shape), owned by the caller. */
-    public static Tensor copy(Tensor t) {
-        return Tensor.of(t.dtype(), t.toDoubleArray(), t.shape());
-    }
-
-    /** The same values with another shape of the same number of elements (a copy). */
-    public static Tensor reshape(Tensor t, long[] shape) {
-        long n = 1;
-        for (long s : shape) n = Math.multiplyExact(n, s);
-        if (n != t.numel()) {
-            throw new IllegalArgumentException("cannot reshape " + Arrays.toString(t.shape()) + " (" + t.numel()
-                    + " values) to " + Arrays.toString(shape));
-        }
-        return Tensor.of(t.dtype(), t.toDoubleArray(), shape);
-    }
-
-    /**
-     * Zeros of the given shape with part at entry index of the first dimension: the cotangent of
-     * {@link #select} (how dL/d(x[i]) flows back to dL/dx).
-     */
-    public static Tensor embed(Tensor part, long[] shape, long index) {
-        long inner = 1;
-        for (int i = 1; i < shape.length; i++) inner *= shape[i];
-        if (part.numel() != inner || index < 0 || index >= shape[0]) {
-            throw new IllegalArgumentException("cannot place " + Arrays.toString(part.shape()) + " at [" + index + "] of "
-                    + Arrays.toString(shape));
-        }
-        long total = Math.multiplyExact(inner, shape[0]);
-        double[] all = new double[Math.toIntExact(total)];
-        System.arraycopy(part.toDoubleArray(), 0, all, (int) (index * inner), (int) inner);
-        return Tensor.of(part.dtype(), all, shape);
-    }
-
     // ---------------------------------------------------------------- element-wise arithmetic
     // The python-shim's tensor arithmetic (a + b, x ** 2, .mean() ...) and its backward rules run here: one
-    // call per operation, on whole tensors.
+    // call per operation, on whole tensors. Copies, reshapes, select and its cotangent are Tensor's own.
 
     /** a op b for two tensors of one shape: op is add, sub, mul or div. */
     public static Tensor binary(String op, Tensor a, Tensor b) {

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -77,6 +78,32 @@ public final class FlowPlots {
         ss.getStyler().setLegendVisible(true);
         ss.getStyler().setMarkerSize(5);
         return save(out, charts, ss);
+    }
+
+    /**
+     * {@link #flows(Path, double[], double[][][], int[])} from a trajectory as a tensor's values: flat is
+     * [T * N * dim] row-major (dim >= 2); the first two coordinates are drawn.
+     */
+    public static Path flows(Path out, double[] s, double[] flat, int n, int dim, int[] labels) throws IOException {
+        double[][][] traj = new double[s.length][n][2];
+        for (int k = 0; k < s.length; k++) {
+            for (int i = 0; i < n; i++) {
+                traj[k][i][0] = flat[(k * n + i) * dim];
+                traj[k][i][1] = flat[(k * n + i) * dim + 1];
+            }
+        }
+        return flows(out, s, traj, labels);
+    }
+
+    /** The curves of a Trainer's history (one map per epoch, with train_loss and train_acc). */
+    public static Path curves(Path out, List<Map<String, Double>> history) throws IOException {
+        double[] ep = new double[history.size()], loss = new double[history.size()], acc = new double[history.size()];
+        for (int i = 0; i < history.size(); i++) {
+            ep[i] = i + 1;
+            loss[i] = history.get(i).get("train_loss");
+            acc[i] = history.get(i).get("train_acc");
+        }
+        return curves(out, ep, loss, acc);
     }
 
     /** The loss (and, when given, accuracy) per epoch, as a two-panel PNG. */

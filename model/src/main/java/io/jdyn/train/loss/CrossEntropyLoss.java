@@ -30,11 +30,7 @@ public final class CrossEntropyLoss {
         double sum = 0;
         for (int i = 0; i < n; i++) {
             int row = i * c;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < c; j++) max = Math.max(max, x[row + j]);
-            double s = 0;
-            for (int j = 0; j < c; j++) s += Math.exp(x[row + j] - max);
-            double lse = max + Math.log(s);
+            double lse = logSumExp(x, row, c);
             sum += lse - x[row + labels[i]];
             for (int j = 0; j < c; j++) g[row + j] = Math.exp(x[row + j] - lse) * scale;
             g[row + labels[i]] -= scale;
@@ -66,13 +62,18 @@ public final class CrossEntropyLoss {
         double[] x = logits.toDoubleArray();
         for (int i = 0; i < n; i++) {
             int row = i * c;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < c; j++) max = Math.max(max, x[row + j]);
-            double s = 0;
-            for (int j = 0; j < c; j++) s += Math.exp(x[row + j] - max);
-            double lse = max + Math.log(s);
+            double lse = logSumExp(x, row, c);
             for (int j = 0; j < c; j++) x[row + j] -= lse;
         }
         return Tensor.of(logits.dtype(), x, logits.shape());
+    }
+
+    /** log(sum_j exp(x[row + j])) over c entries, shifted by their max so that it cannot overflow. */
+    private static double logSumExp(double[] x, int row, int c) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < c; j++) max = Math.max(max, x[row + j]);
+        double s = 0;
+        for (int j = 0; j < c; j++) s += Math.exp(x[row + j] - max);
+        return max + Math.log(s);
     }
 }
