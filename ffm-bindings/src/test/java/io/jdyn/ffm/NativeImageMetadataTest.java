@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,7 +46,7 @@ class NativeImageMetadataTest {
             if (!updated.equals(text)) Files.writeString(file, updated, StandardCharsets.UTF_8);
             text = updated;
         }
-        metadata = map(new MiniJson(text).document(), "the document");
+        metadata = map(parseJson(text), "the document");
     }
 
     @Test
@@ -209,115 +208,11 @@ class NativeImageMetadataTest {
         return (List<Object>) o;
     }
 
-    /** Just enough JSON for the metadata file: objects, arrays, strings, booleans, null, numbers. */
-    private static final class MiniJson {
-        private final String s;
-        private int i;
-
-        MiniJson(String s) {
-            this.s = s;
-        }
-
-        Object document() {
-            Object v = value();
-            ws();
-            if (i != s.length()) throw error("trailing text");
-            return v;
-        }
-
-        private Object value() {
-            ws();
-            if (i >= s.length()) throw error("unexpected end");
-            char c = s.charAt(i);
-            switch (c) {
-                case '{' -> {
-                    i++;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    ws();
-                    if (peek('}')) return m;
-                    do {
-                        ws();
-                        String k = string();
-                        ws();
-                        expect(':');
-                        if (m.put(k, value()) != null) throw error("duplicate key " + k);
-                        ws();
-                    } while (peek(','));
-                    expect('}');
-                    return m;
-                }
-                case '[' -> {
-                    i++;
-                    List<Object> l = new ArrayList<>();
-                    ws();
-                    if (peek(']')) return l;
-                    do {
-                        l.add(value());
-                        ws();
-                    } while (peek(','));
-                    expect(']');
-                    return l;
-                }
-                case '"' -> {
-                    return string();
-                }
-                default -> {
-                    if (s.startsWith("true", i)) { i += 4; return Boolean.TRUE; }
-                    if (s.startsWith("false", i)) { i += 5; return Boolean.FALSE; }
-                    if (s.startsWith("null", i)) { i += 4; return null; }
-                    int start = i;
-                    while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) i++;
-                    if (start == i) throw error("unexpected '" + c + "'");
-                    return Double.parseDouble(s.substring(start, i));
-                }
-            }
-        }
-
-        private String string() {
-            expect('"');
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                if (i >= s.length()) throw error("unterminated string");
-                char c = s.charAt(i++);
-                if (c == '"') return b.toString();
-                if (c == '\\') {
-                    char e = s.charAt(i++);
-                    switch (e) {
-                        case 'n' -> b.append('\n');
-                        case 't' -> b.append('\t');
-                        case 'r' -> b.append('\r');
-                        case 'b' -> b.append('\b');
-                        case 'f' -> b.append('\f');
-                        case 'u' -> {
-                            b.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                            i += 4;
-                        }
-                        default -> b.append(e);
-                    }
-                } else {
-                    b.append(c);
-                }
-            }
-        }
-
-        private void ws() {
-            while (i < s.length() && Character.isWhitespace(s.charAt(i))) i++;
-        }
-
-        private boolean peek(char c) {
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!peek(c)) throw error("expected '" + c + "'");
-        }
-
-        private IllegalArgumentException error(String why) {
-            return new IllegalArgumentException("malformed JSON in " + NativeImageMetadata.FILE + " at offset " + i + ": " + why);
+    private static Object parseJson(String text) {
+        try {
+            return io.jdyn.io.Json.parse(text);
+        } catch (io.jdyn.io.Json.ParseException e) {
+            throw new AssertionError("the metadata file is not valid JSON: " + e.getMessage(), e);
         }
     }
 }

@@ -6,13 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Internal: a small strict JSON reader and writer (RFC 8259). Objects read as LinkedHashMap, arrays as
+ * A small strict JSON reader and writer (RFC 8259), for jdyn's own files (checkpoint architectures, the
+ * native-image metadata test). Objects read as LinkedHashMap, arrays as
  * ArrayList, integers as Long, other numbers as Double; writing accepts the same types (and Integer,
  * Boolean, null). Doubles are written in Java's shortest round-trip form.
  */
-final class Json {
+public final class Json {
     /** A malformed document, with the position of the problem. */
-    static final class ParseException extends Exception {
+    public static final class ParseException extends Exception {
         ParseException(String message) {
             super(message);
         }
@@ -25,7 +26,7 @@ final class Json {
         this.s = s;
     }
 
-    static Object parse(String text) throws ParseException {
+    public static Object parse(String text) throws ParseException {
         Json p = new Json(text);
         p.ws();
         Object v = p.value(0);
@@ -197,7 +198,7 @@ final class Json {
         }
     }
 
-    static String write(Object v) {
+    public static String write(Object v) {
         StringBuilder b = new StringBuilder();
         write(b, v);
         return b.toString();
