@@ -181,6 +181,124 @@ JDYN_API int32_t jdyn_program_vjp(const jdyn_program* program, const void* param
 JDYN_API int32_t jdyn_program_jvp(const jdyn_program* program, const void* params, double t, const void* z,
                                   const void* u, int64_t batch, void* out);
 
+/* ---- Differentiable programs: any vector field as a typed graph of tensor operations ------------
+ * A graph is built node by node; each call checks the shapes (a failure names the op and both shapes)
+ * and returns the new node's id. Tensors are row-major, rank <= 4; a batched tensor has the batch as
+ * its first dimension, written -1 in shapes, and an unbatched operand broadcasts over it. The inputs
+ * are the time t (a scalar, shape []), arguments (the state z first: a vector field has one argument
+ * [-1, D] and one output of the same shape) and parameters (named views of the caller's one flat
+ * buffer, laid out in declaration order). Building simplifies as it goes: equal nodes are built once
+ * (common subexpressions), operations on constants are folded, x * 1, x + 0 and the like are skipped;
+ * jdyn_graph_finish drops the nodes no output needs. Differentiation adds nodes to the same graph
+ * (jdyn_graph_vjp, jdyn_graph_jvp), so derivatives of derivatives are derivatives of programs. A
+ * finished graph is a jdyn_program: solvable (jdyn_program_solve, with every sensitivity) when it is a
+ * vector field, runnable (jdyn_program_run) in any case. Layer programs (jdyn_program_create) are
+ * compiled into the same graphs and run by the same executor. */
+enum jdyn_op {
+    /* element-wise, numpy broadcasting (inputs: 2) */
+    JDYN_OP_ADD = 0, JDYN_OP_SUB = 1, JDYN_OP_MUL = 2, JDYN_OP_DIV = 3,
+    /* element-wise (inputs: 1) */
+    JDYN_OP_NEG = 4, JDYN_OP_EXP = 5, JDYN_OP_LOG = 6, JDYN_OP_SQRT = 7, JDYN_OP_SQUARE = 8, JDYN_OP_ABS = 9,
+    JDYN_OP_SIN = 10, JDYN_OP_COS = 11, JDYN_OP_TANH = 12, JDYN_OP_SIGMOID = 13, JDYN_OP_RELU = 14,
+    JDYN_OP_SILU = 15,
+    JDYN_OP_SOFTPLUS = 16,      /* fattr: beta, threshold (PyTorch's Softplus) */
+    JDYN_OP_ELU = 17,           /* fattr: alpha */
+    JDYN_OP_POW = 18,           /* fattr: the exponent p (x^p) */
+    JDYN_OP_SIGN = 19,          /* -1, 0, 1 (derivative 0) */
+    JDYN_OP_STEP = 20,          /* 1 where x > 0 else 0 (derivative 0) */
+    /* derivative products, out = g * f'(.) (inputs: 2: the value named, then g); each is itself
+     * differentiable, so the first derivative of an activation costs one pass */
+    JDYN_OP_TANH_BWD = 21,      /* (y = tanh x, g): g (1 - y^2) */
+    JDYN_OP_SIGMOID_BWD = 22,   /* (y = sigmoid x, g): g y (1 - y) */
+    JDYN_OP_SOFTPLUS_BWD = 23,  /* (x, g): g sigmoid(beta x), g where beta x > threshold; fattr as SOFTPLUS */
+    JDYN_OP_ELU_BWD = 24,       /* (x, g): g where x > 0 else g alpha exp(x); fattr: alpha */
+    JDYN_OP_SILU_BWD = 25,      /* (x, g): g s (1 + x (1 - s)), s = sigmoid x */
+    /* comparisons and selection: 1 or 0, no derivative (inputs: 2); WHERE (inputs: 3) picks a where
+     * c != 0 else b, all three broadcast */
+    JDYN_OP_GT = 26, JDYN_OP_LT = 27, JDYN_OP_EQ = 28, JDYN_OP_WHERE = 29,
+    JDYN_OP_MAXIMUM = 30, JDYN_OP_MINIMUM = 31,
+    /* products. MATMUL (inputs: a, b; iattr: trans_a, trans_b): a is read as a matrix [rows, last dim]
+     * with every leading dimension (the batch included) in rows.
+     *   trans_a 0, trans_b 0: a [..., k] b [k, n]    -> [..., n]
+     *   trans_a 0, trans_b 1: a [..., k] b [n, k]    -> [..., n]
+     *   trans_a 1, trans_b 0: a [..., m] b [..., n]  -> [m, n] (a^T b: summed over the leading dims)
+     * LINEAR (inputs: x [..., in], W [out, in], and optionally b [out]): x W^T + b.
+     * BMM (inputs: a [-1, m, k], b [-1, k, n]): one product per batch row -> [-1, m, n]. */
+    JDYN_OP_MATMUL = 32, JDYN_OP_LINEAR = 33, JDYN_OP_BMM = 34,
+    /* reductions along one axis (iattr: axis, keepdim); summing axis 0 of a batched tensor gives an
+     * unbatched one */
+    JDYN_OP_SUM = 35, JDYN_OP_MEAN = 36, JDYN_OP_MAX = 37,
+    JDYN_OP_SOFTMAX = 38, JDYN_OP_LOG_SOFTMAX = 39,     /* iattr: axis */
+    /* shapes. iattr of RESHAPE, SUM_TO, BROADCAST_TO, FULL: rank, then the dims (-1 first = batched) */
+    JDYN_OP_RESHAPE = 40,       /* same element count; a batched tensor stays batched */
+    JDYN_OP_SUM_TO = 41,        /* sums the dimensions that broadcasting added (broadcasting's VJP) */
+    JDYN_OP_BROADCAST_TO = 42,
+    JDYN_OP_SLICE = 43,         /* iattr: axis, start, stop (stop exclusive, 0 <= start < stop <= size) */
+    JDYN_OP_PAD = 44,           /* iattr: axis, before, after: zeros around (SLICE's VJP) */
+    JDYN_OP_CONCAT = 45,        /* iattr: axis; inputs: any number >= 1 */
+    JDYN_OP_TRANSPOSE = 46,     /* swaps the last two dimensions (rank >= 2; not the batch) */
+    JDYN_OP_FULL = 47,          /* no inputs; fattr: value; a batched shape takes the batch of the run */
+    JDYN_OP_BASIS = 48,         /* input: t; iattr: basis (enum jdyn_galerkin_basis), n, derivative order;
+                                   fattr: period (Fourier); the basis functions' values at t [n] */
+    /* inputs, created by their own calls (jdyn_graph_time, _arg, _param, _const), never by jdyn_graph_op */
+    JDYN_OP_TIME = 49, JDYN_OP_ARG = 50, JDYN_OP_PARAM = 51, JDYN_OP_CONST = 52,
+    JDYN_OP_COUNT = 53
+};
+
+/* Parameter initialisation (jdyn_program_init_params draws every parameter in layout order from one
+ * seeded stream): uniform in +-arg, normal with standard deviation arg, or the constant arg. */
+enum jdyn_init { JDYN_INIT_UNIFORM = 0, JDYN_INIT_NORMAL = 1, JDYN_INIT_CONSTANT = 2 };
+
+typedef struct jdyn_graph jdyn_graph;
+
+JDYN_API int32_t jdyn_graph_new(jdyn_graph** out);
+JDYN_API void jdyn_graph_free(jdyn_graph* graph);
+/* The time t (shape []); the same node every call. */
+JDYN_API int32_t jdyn_graph_time(jdyn_graph* graph, int64_t* id);
+/* The next argument, of the given shape (-1 first for batched). */
+JDYN_API int32_t jdyn_graph_arg(jdyn_graph* graph, const int64_t* shape, int64_t rank, int64_t* id);
+/* A parameter (unbatched shape); the name must be new ("unknown or duplicate parameter" otherwise). */
+JDYN_API int32_t jdyn_graph_param(jdyn_graph* graph, const char* name, const int64_t* shape, int64_t rank,
+                                  int64_t init, double init_arg, int64_t* id);
+/* A constant (unbatched shape), data in row-major order. */
+JDYN_API int32_t jdyn_graph_const(jdyn_graph* graph, const double* data, const int64_t* shape, int64_t rank,
+                                  int64_t* id);
+/* An operation on earlier nodes; iattr / fattr as the op's comment says (unused entries ignored). */
+JDYN_API int32_t jdyn_graph_op(jdyn_graph* graph, int64_t op, const int64_t* inputs, int64_t n_inputs,
+                               const int64_t* iattr, int64_t n_iattr, const double* fattr, int64_t n_fattr,
+                               int64_t* id);
+/* A node's shape: rank, then up to 4 dims (-1 first when batched). */
+JDYN_API int32_t jdyn_graph_shape(const jdyn_graph* graph, int64_t id, int64_t* rank, int64_t* shape);
+/* Reverse mode: adds the nodes of sum_i <cotangents[i], d outputs[i] / d wrt[j]> for each j (shaped as
+ * wrt[j]) and writes their ids to grads (a node that does not depend on wrt[j] gets a zero FULL node).
+ * cotangents[i] is shaped as outputs[i]. wrt may be any nodes (arguments, parameters, t, or
+ * intermediate values). */
+JDYN_API int32_t jdyn_graph_vjp(jdyn_graph* graph, const int64_t* outputs, const int64_t* cotangents, int64_t n_outputs,
+                                const int64_t* wrt, int64_t n_wrt, int64_t* grads);
+/* Forward mode: adds the nodes of sum_j d outputs[i] / d wrt[j] . tangents[j] for each output. */
+JDYN_API int32_t jdyn_graph_jvp(jdyn_graph* graph, const int64_t* wrt, const int64_t* tangents, int64_t n_wrt,
+                                const int64_t* outputs, int64_t n_outputs, int64_t* results);
+/* Nodes in the graph so far (a bound: 1,000,000). */
+JDYN_API int32_t jdyn_graph_size(const jdyn_graph* graph, int64_t* nodes);
+/* The program that computes outputs (the graph stays usable). Its arguments are every argument of the
+ * graph in creation order, its parameters every declared parameter in declaration order. */
+JDYN_API int32_t jdyn_graph_finish(const jdyn_graph* graph, const int64_t* outputs, int64_t n_outputs, int64_t dtype,
+                                   jdyn_program** out);
+
+/* A program's signature: counts, then shapes (rank + 4 dims each) of arguments and outputs. */
+JDYN_API int32_t jdyn_program_signature(const jdyn_program* program, int64_t* n_args, int64_t* n_outputs,
+                                        int64_t* n_param_tensors, int64_t* n_nodes);
+JDYN_API int32_t jdyn_program_arg_shape(const jdyn_program* program, int64_t index, int64_t* rank, int64_t* shape);
+JDYN_API int32_t jdyn_program_output_shape(const jdyn_program* program, int64_t index, int64_t* rank, int64_t* shape);
+/* Parameter tensor `index`: its name (valid while the program lives), shape, offset and count. */
+JDYN_API int32_t jdyn_program_param(const jdyn_program* program, int64_t index, const char** name, int64_t* rank,
+                                    int64_t* shape, int64_t* offset, int64_t* count);
+/* Runs the program on a batch (the size of every -1): args[i] and outs[i] point at row-major tensors of
+ * the program's dtype. A non-finite value in an output fails with JDYN_ERR_NON_FINITE naming the
+ * first operation that produced one. */
+JDYN_API int32_t jdyn_program_run(const jdyn_program* program, const void* params, double t, const void* const* args,
+                                  int64_t batch, void* const* outs);
+
 /* ---- Solves of layer programs, and their gradients ----------------------------------------------
  * Sensitivity methods, by torchdyn's names: "autograd" backpropagates through the accepted steps
  * (the solve lands a step on every output time; memory grows with the steps), "adjoint" backsolves

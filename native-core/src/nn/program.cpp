@@ -4,6 +4,8 @@
 #include <string>
 
 #include "nn/program.h"
+#include "graph/compiled.h"
+#include "graph/lower_layers.h"
 #include "status.h"
 
 namespace jdyn {
@@ -27,20 +29,6 @@ std::string num(double v) {
     std::snprintf(buf, sizeof buf, "%g", v);
     return buf;
 }
-
-// splitmix64 (Steele, Lea, Flood 2014): 64-bit integer arithmetic only, so the stream is the same on
-// every machine; uniform doubles from its top 53 bits.
-struct SplitMix64 {
-    uint64_t state;
-    uint64_t next() {
-        uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        return z ^ (z >> 31);
-    }
-    // Uniform in [-bound, bound): 2u - 1 is exact, the product is one IEEE rounding.
-    double symmetric(double bound) { return bound * ((double)(next() >> 11) * 0x1.0p-52 - 1.0); }
-};
 
 }  // namespace
 
@@ -138,15 +126,10 @@ Program::Program(const jdyn_layer_spec* specs, int64_t n_layers, int64_t dim_in)
 
 template <class T>
 void Program::init_params(uint64_t seed, T* params) const {
-    SplitMix64 rng{seed};
-    for (const ProgramLayer& L : layers_) {
-        if (L.param_count == 0) continue;
-        // kaiming_uniform(a = sqrt(5)) on [out, in] gives bound sqrt(6 / ((1 + 5) fan_in)) = 1/sqrt(fan_in),
-        // and PyTorch's bias bound is 1/sqrt(fan_in) too, so one bound covers the whole layer.
-        const double bound = 1.0 / std::sqrt((double)L.in);
-        T* p = params + L.param_offset;
-        for (int64_t j = 0; j < L.param_count; ++j) p[j] = (T)rng.symmetric(bound);
-    }
+    // The compiled graph declares each layer's parameters in layout order with PyTorch's bound
+    // 1/sqrt(fan_in) (kaiming_uniform(a = sqrt(5)) on [out, in], and the bias bound), and draws them
+    // from one splitmix64 stream in that order.
+    graph::init_params(graph::lower_layers(*this), seed, params);
 }
 
 template void Program::init_params<float>(uint64_t, float*) const;
@@ -181,5 +164,20 @@ void galerkin_basis(const ProgramLayer& L, double t, double* phi, double* dphi) 
         }
     }
 }
+
+}  // namespace jdyn
+
+namespace jdyn {
+
+template <class T>
+std::unique_ptr<DiffField<T>> make_program_field(const Program& program, const T* params) {
+    if (program.dim_in() != program.dim_out())
+        fail(JDYN_ERR_ARGUMENT, "a vector field must map width D to D; this program maps " +
+                                    std::to_string(program.dim_in()) + " to " + std::to_string(program.dim_out()));
+    return std::make_unique<GraphField<T>>(program, params);
+}
+
+template std::unique_ptr<DiffField<float>> make_program_field<float>(const Program&, const float*);
+template std::unique_ptr<DiffField<double>> make_program_field<double>(const Program&, const double*);
 
 }  // namespace jdyn

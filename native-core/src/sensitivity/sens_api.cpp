@@ -127,11 +127,8 @@ void solve_program(const jdyn_solve_config& config, const jdyn_program* program,
                    const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
                    double* integral_value, jdyn_tape** tape) {
     if (inference) {
-        const jdyn::Program& p = jdyn_program_get(program);
-        if (p.dim_in() != p.dim_out())
-            jdyn::fail(JDYN_ERR_ARGUMENT, "a vector field must map width D to D; this program maps " +
-                                              std::to_string(p.dim_in()) + " to " + std::to_string(p.dim_out()));
-        jdyn::ProgramField<T>& f = jdyn_program_cached_field<T>(program, params);
+        jdyn_program_require_field(program);
+        jdyn::GraphField<T>& f = jdyn_program_cached_field<T>(program, params);
         solve_field<T>(config, nullptr, &f, grad, y0, ys, stats, integral_value, nullptr);
         return;
     }
