@@ -171,17 +171,19 @@ private:
     int64_t n_;
 };
 
+// What every sensitivity method shares: the forward solve over the flat state (with the hooks a
+// method needs: where steps must land, an observer of accepted steps, the dense output), the outputs
+// kept for the backward pass, and the backward pass's bookkeeping (cotangents on the flat state,
+// gradients handed back). Each method is a subclass: BackpropTape, AdjointTape,
+// InterpolatedAdjointTape.
 template <class T>
-class Tape final : public TapeBase {
+class Tape : public TapeBase {
 public:
-    Tape(const jdyn_solve_config& cfg, int64_t sensitivity, DiffField<T>* field, IntegralLoss* integral)
-        : setup_(cfg), sensitivity_(sensitivity), field_(field), integral_(integral) {
+    Tape(const jdyn_solve_config& cfg, DiffField<T>* field, IntegralLoss* integral)
+        : setup_(cfg), field_(field), integral_(integral) {
         if (field->dim() != cfg.dim)
             fail(JDYN_ERR_ARGUMENT, "the vector field has width " + std::to_string(field->dim()) +
                                         " but the state has dim " + std::to_string(cfg.dim));
-        if (sensitivity < JDYN_SENS_AUTOGRAD || sensitivity > JDYN_SENS_INTERPOLATED_ADJOINT)
-            fail(JDYN_ERR_ARGUMENT, "unknown sensitivity " + std::to_string(sensitivity) +
-                                        " (0 autograd, 1 adjoint, 2 interpolated adjoint)");
         tab_ = tableau_for(cfg.method);
         if (!tab_) fail(JDYN_ERR_ARGUMENT, "unknown method number " + std::to_string(cfg.method));
     }
@@ -199,16 +201,8 @@ public:
         std::vector<double> rvec = with_tail(setup_.rtol_vec, core, tail, setup_.rtol);
         std::vector<double> avec = with_tail(setup_.atol_vec, core, tail, setup_.atol);
         std::vector<double> step_ts = setup_.step_ts;
-        if (sensitivity_ == JDYN_SENS_AUTOGRAD) {
-            // Steps land on every output time, so outputs are step ends and backprop needs no
-            // interpolant: each output interval is a fixed set of fractions.
-            step_ts.insert(step_ts.end(), setup_.times.begin() + 1, setup_.times.end() - 1);
-            const double dir = setup_.times.back() > setup_.times.front() ? 1.0 : -1.0;
-            std::sort(step_ts.begin(), step_ts.end(), [dir](double a, double b) { return (a - b) * dir < 0; });
-            step_ts.erase(std::unique(step_ts.begin(), step_ts.end()), step_ts.end());
-        }
         std::vector<double> grid = setup_.grid;
-        if (sensitivity_ == JDYN_SENS_AUTOGRAD && !setup_.adaptive) grid = fixed_grid_through_outputs();
+        adjust_steps(step_ts, grid);
         jdyn_solve_config c = setup_.config(n, setup_.times, mask, rvec, avec);
         c.step_ts = step_ts.empty() ? nullptr : step_ts.data();
         c.n_step_ts = (int64_t)step_ts.size();
@@ -216,34 +210,30 @@ public:
         c.n_grid = (int64_t)grid.size();
         c.field = flat_field_fn<T>;
         c.field_ctx = &flat;
-        c.dense = sensitivity_ == JDYN_SENS_INTERPOLATED_ADJOINT ? 1 : 0;
+        c.dense = wants_dense() ? 1 : 0;
 
         const int64_t nt = (int64_t)setup_.times.size();
         std::vector<T> y0f((size_t)n, T(0));
         std::copy(y0, y0 + core, y0f.begin());
         std::vector<T> ysf((size_t)(nt * n));
-        StepRecorder<T> recorder(n);
-        solve(c, y0f.data(), ysf.data(), nullptr, st, &dense_,
-              sensitivity_ == JDYN_SENS_AUTOGRAD ? &recorder : nullptr);
+        solve(c, y0f.data(), ysf.data(), nullptr, st, &dense_, observer(n));
         // Outputs to the caller's [T, batch, dim], and kept for the backward pass.
         outputs_ = ysf;
         for (int64_t k = 0; k < nt; ++k) std::copy(ysf.begin() + k * n, ysf.begin() + k * n + core, ys + k * core);
         if (integral_value) *integral_value = tail ? (double)ysf[(size_t)((nt - 1) * n + core)] : 0.0;
-        step_t_ = std::move(recorder.t);
-        step_y_ = std::move(recorder.y_starts);
-        forward_nfe_ = st.nfe;
+        after_forward();
     }
 
-    int64_t steps() const override { return step_t_.empty() ? 0 : (int64_t)step_t_.size() - 1; }
+    int64_t steps() const override { return 0; }
 
     int64_t bytes() const override {
-        int64_t b = (int64_t)(outputs_.size() * sizeof(T) + step_y_.size() * sizeof(T) + step_t_.size() * 8);
+        int64_t b = (int64_t)(outputs_.size() * sizeof(T));
         if (dense_) b += dense_->steps() * (int64_t)(tab_->degree + 1) * (int64_t)(outputs_.size() / setup_.times.size()) *
                          (int64_t)sizeof(T);
         return b;
     }
 
-    void step_times(double* out) const override { std::copy(step_t_.begin(), step_t_.end(), out); }
+    void step_times(double*) const override {}
 
     void backward(const void* ys_cot_raw, const BackwardOptions& opt, IntegralLoss* integral, void* g_y0_raw,
                   void* g_params_raw, double* g_times, BackwardStats& bst) override {
@@ -265,27 +255,91 @@ public:
         std::vector<T> gy((size_t)n, T(0));
         std::vector<T> gp((size_t)P, T(0));
         std::vector<double> gt((size_t)nt, 0.0);
-        if (sensitivity_ == JDYN_SENS_AUTOGRAD)
-            backprop(flat, cot, gy, gp, gt, bst);
-        else
-            adjoint(flat, cot, opt, gy, gp, gt, bst);
+        run_backward(flat, cot, opt, gy, gp, gt, bst);
         if (g_y0) std::copy(gy.begin(), gy.begin() + core, g_y0);
         if (g_params)
             for (int64_t i = 0; i < P; ++i) g_params[i] = (T)((double)g_params[i] + (double)gp[(size_t)i]);
         if (g_times) std::copy(gt.begin(), gt.end(), g_times);
     }
 
-private:
+protected:
+    // Where the forward solve's steps must land (step_ts) and its fixed grid, as the method needs.
+    virtual void adjust_steps(std::vector<double>& step_ts, std::vector<double>& grid) const {
+        (void)step_ts;
+        (void)grid;
+    }
+    // An observer of the accepted steps over a flat state of n values, or null.
+    virtual StepObserver* observer(int64_t n) {
+        (void)n;
+        return nullptr;
+    }
+    virtual bool wants_dense() const { return false; }
+    virtual void after_forward() {}
+    // The gradients on the flat state: gy (dL/dy0), gp (dL/dtheta), gt (dL/dt per output time).
+    virtual void run_backward(FlatField<T>& f, const std::vector<T>& cot, const BackwardOptions& opt,
+                              std::vector<T>& gy, std::vector<T>& gp, std::vector<double>& gt,
+                              BackwardStats& bst) = 0;
+
+    static double dot(const T* a, const T* b, int64_t n) {
+        double s = 0;
+        for (int64_t i = 0; i < n; ++i) s += (double)a[i] * (double)b[i];
+        return s;
+    }
+
     SolveSetup setup_;
-    int64_t sensitivity_;
     DiffField<T>* field_;
     IntegralLoss* integral_;
     const ButcherTableau* tab_ = nullptr;
     std::vector<T> outputs_;       // flat forward outputs [T, n]
-    std::vector<double> step_t_;   // autograd: step boundaries
-    std::vector<T> step_y_;        // autograd: state at each step start
     std::unique_ptr<DenseOutput> dense_;
-    int64_t forward_nfe_ = 0;
+};
+
+// "autograd": backpropagation through the accepted steps, which land on every output time.
+template <class T>
+class BackpropTape final : public Tape<T> {
+public:
+    using Tape<T>::Tape;
+
+    int64_t steps() const override { return step_t_.empty() ? 0 : (int64_t)step_t_.size() - 1; }
+    int64_t bytes() const override {
+        return Tape<T>::bytes() + (int64_t)(step_y_.size() * sizeof(T) + step_t_.size() * 8);
+    }
+    void step_times(double* out) const override { std::copy(step_t_.begin(), step_t_.end(), out); }
+
+protected:
+    using Tape<T>::setup_;
+    using Tape<T>::tab_;
+
+    // Steps land on every output time, so outputs are step ends and backprop needs no interpolant:
+    // each output interval is a fixed set of fractions.
+    void adjust_steps(std::vector<double>& step_ts, std::vector<double>& grid) const override {
+        step_ts.insert(step_ts.end(), setup_.times.begin() + 1, setup_.times.end() - 1);
+        const double dir = setup_.times.back() > setup_.times.front() ? 1.0 : -1.0;
+        std::sort(step_ts.begin(), step_ts.end(), [dir](double a, double b) { return (a - b) * dir < 0; });
+        step_ts.erase(std::unique(step_ts.begin(), step_ts.end()), step_ts.end());
+        if (!setup_.adaptive) grid = fixed_grid_through_outputs();
+    }
+
+    StepObserver* observer(int64_t n) override {
+        recorder_ = std::make_unique<StepRecorder<T>>(n);
+        return recorder_.get();
+    }
+
+    void after_forward() override {
+        step_t_ = std::move(recorder_->t);
+        step_y_ = std::move(recorder_->y_starts);
+        recorder_.reset();
+    }
+
+    void run_backward(FlatField<T>& f, const std::vector<T>& cot, const BackwardOptions&, std::vector<T>& gy,
+                      std::vector<T>& gp, std::vector<double>& gt, BackwardStats& bst) override {
+        backprop(f, cot, gy, gp, gt, bst);
+    }
+
+private:
+    std::unique_ptr<StepRecorder<T>> recorder_;
+    std::vector<double> step_t_;   // step boundaries
+    std::vector<T> step_y_;        // state at each step start
 
     // Fixed steps for autograd that land on every output time: the caller's grid with the output
     // times added, or steps of dt in each output interval with a shorter last one.
@@ -313,12 +367,6 @@ private:
             g.push_back(b);
         }
         return g;
-    }
-
-    static double dot(const T* a, const T* b, int64_t n) {
-        double s = 0;
-        for (int64_t i = 0; i < n; ++i) s += (double)a[i] * (double)b[i];
-        return s;
     }
 
     // Backpropagation through every accepted step. Steps land on the output times; within output
@@ -415,10 +463,33 @@ private:
         for (int64_t q = 0; q < n; ++q) ybar[(size_t)q] = (T)((double)ybar[(size_t)q] + (double)cot[(size_t)q]);
     }
 
+};
+
+// "adjoint": the backsolve of [z, a_z, a_theta] per output interval, z restarted from the forward
+// outputs at each output time; O(1) memory in the steps.
+template <class T>
+class AdjointTape : public Tape<T> {
+public:
+    using Tape<T>::Tape;
+
+protected:
+    using Tape<T>::setup_;
+    using Tape<T>::outputs_;
+    using Tape<T>::dense_;
+    using Tape<T>::dot;
+
+    // Whether z comes from the forward interpolant rather than from the backsolve itself.
+    virtual bool interpolated() const { return false; }
+
+    void run_backward(FlatField<T>& f, const std::vector<T>& cot, const BackwardOptions& opt, std::vector<T>& gy,
+                      std::vector<T>& gp, std::vector<double>& gt, BackwardStats& bst) override {
+        adjoint(f, cot, opt, gy, gp, gt, bst);
+    }
+
     // Both adjoint methods, output interval by output interval from the last to the first.
     void adjoint(FlatField<T>& f, const std::vector<T>& cot, const BackwardOptions& opt, std::vector<T>& a_out,
                  std::vector<T>& gp, std::vector<double>& gt, BackwardStats& bst) {
-        const bool interp = sensitivity_ == JDYN_SENS_INTERPOLATED_ADJOINT;
+        const bool interp = interpolated();
         const int64_t n = f.size(), P = f.params();
         const int64_t nt = (int64_t)setup_.times.size();
         // Augmented state: [z (adjoint only) | a | a_theta].
@@ -515,7 +586,7 @@ private:
 
     struct AdjointSystem {
         FlatField<T>* f;
-        Tape* tape;
+        AdjointTape* tape;
         bool interp;
         int64_t n, P, aoff, poff;
         std::vector<T> z, gz;
@@ -542,13 +613,34 @@ private:
     }
 };
 
+// "interpolated_adjoint": the backsolve of [a_z, a_theta] only, z(t) read from the forward interpolant.
+template <class T>
+class InterpolatedAdjointTape final : public AdjointTape<T> {
+public:
+    using AdjointTape<T>::AdjointTape;
+
+protected:
+    bool interpolated() const override { return true; }
+    bool wants_dense() const override { return true; }
+};
+
 }  // namespace
 
 template <class T>
 std::unique_ptr<TapeBase> forward_with_tape(const jdyn_solve_config& config, int64_t sensitivity, DiffField<T>* field,
                                             const T* y0, T* ys, jdyn_solve_stats& stats, IntegralLoss* integral,
                                             double* integral_value) {
-    auto tape = std::make_unique<Tape<T>>(config, sensitivity, field, integral);
+    std::unique_ptr<Tape<T>> tape;
+    switch (sensitivity) {
+        case JDYN_SENS_AUTOGRAD: tape = std::make_unique<BackpropTape<T>>(config, field, integral); break;
+        case JDYN_SENS_ADJOINT: tape = std::make_unique<AdjointTape<T>>(config, field, integral); break;
+        case JDYN_SENS_INTERPOLATED_ADJOINT:
+            tape = std::make_unique<InterpolatedAdjointTape<T>>(config, field, integral);
+            break;
+        default:
+            fail(JDYN_ERR_ARGUMENT, "unknown sensitivity " + std::to_string(sensitivity) +
+                                        " (0 autograd, 1 adjoint, 2 interpolated adjoint)");
+    }
     tape->forward(y0, ys, stats, integral_value);
     return tape;
 }

@@ -1,5 +1,7 @@
 // Gradients of a solve of a differentiable vector field: a forward solve that keeps what its
 // sensitivity method needs (the tape), and a backward pass from the cotangents of the outputs.
+// Each method is a strategy of its own (tape.cpp: BackpropTape, AdjointTape, InterpolatedAdjointTape
+// over a common Tape that runs the forward solve and the backward bookkeeping).
 //
 //   autograd               backpropagation through the accepted steps (the exact gradient of the
 //                          discrete solve with each step a fixed fraction of its output interval);
