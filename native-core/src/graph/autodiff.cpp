@@ -148,18 +148,25 @@ std::vector<int32_t> vjp_rule(Graph& g, int32_t id, int32_t ct) {
         case JDYN_OP_SUM: case JDYN_OP_MEAN: {
             const Shape ks = keepdim_shape(S(0), n.ia[0]);
             const Shape xs = S(0);
-            if (n.op == JDYN_OP_MEAN && xs.d[n.ia[0]] == -1)
-                fail(JDYN_ERR_ARGUMENT, "MEAN over the batch dimension has no derivative program (the batch size is "
-                                        "known only at run time); use SUM and divide by the batch size");
             int32_t c = g.broadcast_to(g.shaped(JDYN_OP_RESHAPE, ct, ks), xs);
-            if (n.op == JDYN_OP_MEAN) c = g.mulc(c, 1.0 / (double)xs.d[n.ia[0]]);
+            if (n.op == JDYN_OP_MEAN) {
+                if (xs.d[n.ia[0]] == -1) {
+                    // The batch size is known only at run time: count it as a sum of ones.
+                    const int32_t count = g.reduce(JDYN_OP_SUM, g.full(Shape::of({-1}), 1), 0, false);
+                    c = g.div(c, count);
+                } else {
+                    c = g.mulc(c, 1.0 / (double)xs.d[n.ia[0]]);
+                }
+            }
             out[0] = c;
             return out;
         }
         case JDYN_OP_MAX: {
             const Shape ks = keepdim_shape(S(0), n.ia[0]);
             const int32_t m = g.shaped(JDYN_OP_RESHAPE, id, ks);
-            const int32_t mask = g.bin(JDYN_OP_EQ, x, m);
+            // Ties share the cotangent evenly (torch.amax's convention), so it passes on once.
+            const int32_t eq = g.bin(JDYN_OP_EQ, x, m);
+            const int32_t mask = g.div(eq, g.reduce(JDYN_OP_SUM, eq, n.ia[0], true));
             out[0] = g.mul(mask, g.shaped(JDYN_OP_RESHAPE, ct, ks));
             return out;
         }
@@ -241,7 +248,8 @@ int32_t jvp_rule(Graph& g, int32_t id, const std::vector<int32_t>& tin) {
         case JDYN_OP_SUM: case JDYN_OP_MEAN: return g.reduce(n.op, tin[0], n.ia[0], n.ia[1] != 0);
         case JDYN_OP_MAX: {
             const Shape ks = keepdim_shape(g.shape(n.in[0]), n.ia[0]);
-            const int32_t mask = g.bin(JDYN_OP_EQ, n.in[0], g.shaped(JDYN_OP_RESHAPE, id, ks));
+            const int32_t eq = g.bin(JDYN_OP_EQ, n.in[0], g.shaped(JDYN_OP_RESHAPE, id, ks));
+            const int32_t mask = g.div(eq, g.reduce(JDYN_OP_SUM, eq, n.ia[0], true));
             return g.reduce(JDYN_OP_SUM, g.mul(mask, tin[0]), n.ia[0], n.ia[1] != 0);
         }
         case JDYN_OP_SOFTMAX: {
@@ -348,11 +356,12 @@ std::vector<int32_t> jvp(Graph& g, const std::vector<int32_t>& wrt, const std::v
     std::vector<int32_t> tan((size_t)last + 1, kZero);
     for (size_t i = 0; i < wrt.size(); ++i)
         if (wrt[i] <= last) tan[(size_t)wrt[i]] = add_opt(g, tan[(size_t)wrt[i]], tangents[i]);
-    std::vector<char> seeded((size_t)last + 1, 0);
-    for (int32_t w : wrt)
-        if (w <= last) seeded[(size_t)w] = 1;
+    // A seed adds to whatever tangent reaches its node from other seeds (wrt = {h, x} with h a
+    // function of x gives d/dh u_h + (total d/dx) u_x, the adjoint of the VJP's gradients).
+    std::vector<int32_t> seed((size_t)last + 1, kZero);
+    for (size_t i = 0; i < wrt.size(); ++i)
+        if (wrt[i] <= last) seed[(size_t)wrt[i]] = tan[(size_t)wrt[i]];
     for (int32_t i = 0; i <= last; ++i) {
-        if (seeded[(size_t)i]) continue;
         const Node& n = g.node(i);
         if (n.in.empty()) continue;
         std::vector<int32_t> tin(n.in.size());
@@ -361,7 +370,7 @@ std::vector<int32_t> jvp(Graph& g, const std::vector<int32_t>& wrt, const std::v
             tin[k] = tan[(size_t)n.in[k]];
             any |= tin[k] != kZero;
         }
-        if (any) tan[(size_t)i] = jvp_rule(g, i, tin);
+        if (any) tan[(size_t)i] = add_opt(g, jvp_rule(g, i, tin), seed[(size_t)i]);
     }
     std::vector<int32_t> res;
     res.reserve(outs.size());

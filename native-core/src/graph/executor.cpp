@@ -15,6 +15,7 @@ namespace graph {
 namespace {
 
 constexpr int64_t kAlign = 16;  // elements: 64 bytes in float32
+constexpr int64_t kTile = 512;  // elements per tile of a fused chain (2 KiB in float32)
 
 int64_t round_up(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
@@ -96,6 +97,73 @@ Executor<T>::Executor(std::shared_ptr<const Graph> g, std::vector<bool> accumula
         if (uses[(size_t)o] == 1 && !accumulate_[k] && !is_leaf(G.node(o).op)) direct_[(size_t)o] = (int32_t)k;
     }
     ptr_.assign((size_t)G.size(), nullptr);
+    // Fused chains: node i joins the chain of an input p when i and p are element-wise of one shape, p
+    // is read by i alone and is no output, and i's other inputs have its shape or one element.
+    std::vector<int> readers((size_t)G.size(), 0);
+    for (int32_t i = 0; i < (int32_t)G.size(); ++i)
+        for (int32_t j : G.node(i).in) readers[(size_t)j]++;
+    tail_.resize((size_t)G.size());
+    chain_.assign((size_t)G.size(), {});
+    size_t longest = 0;
+    // Whether a node runs as a flat loop: a fusible op whose operands have its shape or one element.
+    std::vector<char> flat((size_t)G.size(), 0);
+    for (int32_t i = 0; i < (int32_t)G.size(); ++i) {
+        tail_[(size_t)i] = i;
+        const Node& nd = G.node(i);
+        if (!fusible_op(nd.op)) continue;
+        bool operands_ok = true;
+        int32_t link = -1;
+        for (int32_t j : nd.in) {
+            const Node& x = G.node(j);
+            if (x.shape == nd.shape) {
+                if (link < 0 && flat[(size_t)j] && readers[(size_t)j] == 1 && uses[(size_t)j] == 0 &&
+                    tail_[(size_t)j] == j)
+                    link = j;
+            } else if (x.shape.batched() || x.shape.numel() != 1) {
+                operands_ok = false;
+            }
+        }
+        flat[(size_t)i] = operands_ok;
+        if (!operands_ok || link < 0) continue;
+        std::vector<int32_t>& c = chain_[(size_t)link];
+        if (c.empty()) c.push_back(link);
+        c.push_back(i);
+        chain_[(size_t)i] = std::move(c);
+        chain_[(size_t)link].clear();
+        for (int32_t m : chain_[(size_t)i]) tail_[(size_t)m] = i;
+        longest = std::max(longest, chain_[(size_t)i].size());
+    }
+    tiles_.resize(longest * (size_t)kTile);
+}
+
+template <class T>
+void Executor<T>::run_chain(int32_t tail, T* out, int64_t batch) {
+    const Graph& G = *g_;
+    const std::vector<int32_t>& c = chain_[(size_t)tail];
+    const int64_t cnt = G.node(tail).shape.numel(batch);
+    const T* in[2];
+    bool scalar[2];
+    for (int64_t at = 0; at < cnt; at += kTile) {
+        const int64_t len = std::min(kTile, cnt - at);
+        for (size_t k = 0; k < c.size(); ++k) {
+            const Node& nd = G.node(c[k]);
+            for (size_t q = 0; q < nd.in.size(); ++q) {
+                const int32_t j = nd.in[q];
+                if (k > 0 && j == c[k - 1]) {
+                    in[q] = tiles_.data() + (k - 1) * kTile;
+                    scalar[q] = false;
+                } else if (G.node(j).shape == nd.shape) {
+                    in[q] = ptr_[(size_t)j] + at;
+                    scalar[q] = false;
+                } else {
+                    in[q] = ptr_[(size_t)j];
+                    scalar[q] = true;
+                }
+            }
+            T* o = k + 1 == c.size() ? out + at : tiles_.data() + k * kTile;
+            run_flat<T>(nd, in, scalar, o, len);
+        }
+    }
 }
 
 template <class T>
@@ -103,9 +171,11 @@ void Executor<T>::plan(int64_t batch, bool separate) {
     const Graph& G = *g_;
     const int32_t n = (int32_t)G.size();
     // The last node that reads each node (outputs live to the end).
+    // A fused chain's links run when its last node does: that is when their inputs are read.
+    const auto pos = [&](int32_t i) { return separate ? i : tail_[(size_t)i]; };
     std::vector<int32_t> last_use((size_t)n, -1);
     for (int32_t i = 0; i < n; ++i)
-        for (int32_t j : G.node(i).in) last_use[(size_t)j] = std::max(last_use[(size_t)j], i);
+        for (int32_t j : G.node(i).in) last_use[(size_t)j] = std::max(last_use[(size_t)j], pos(i));
     for (int32_t o : G.outputs) last_use[(size_t)o] = n;
     off_.assign((size_t)n, -1);
     Arena arena;
@@ -116,7 +186,9 @@ void Executor<T>::plan(int64_t batch, bool separate) {
     };
     for (int32_t i = 0; i < n; ++i) {
         const Node& nd = G.node(i);
-        const bool in_arena = !(is_leaf(nd.op) && nd.op != JDYN_OP_TIME) && (direct_[(size_t)i] < 0 || separate);
+        const bool in_chain = !separate && tail_[(size_t)i] != i;
+        const bool in_arena =
+            !(is_leaf(nd.op) && nd.op != JDYN_OP_TIME) && (direct_[(size_t)i] < 0 || separate) && !in_chain;
         if (in_arena) {
             off_[(size_t)i] = arena.alloc(size_of(i));
             if (!separate) dies[(size_t)std::max(last_use[(size_t)i], i)].push_back(i);
@@ -158,6 +230,7 @@ void Executor<T>::execute(const T* params, double t, const T* const* args, int64
             case JDYN_OP_CONST: ptr_[(size_t)i] = consts_.data() + const_off_[(size_t)i]; continue;
             default: break;
         }
+        if (!check && tail_[(size_t)i] != i) continue;  // a link of a fused chain: runs with its last node
         T* out = direct_[(size_t)i] >= 0 && !check ? outs[direct_[(size_t)i]] : arena + off_[(size_t)i];
         const size_t nin = nd.in.size();
         if (in_shapes_.size() < nin) {
@@ -171,7 +244,10 @@ void Executor<T>::execute(const T* params, double t, const T* const* args, int64
             in_ptrs_[k] = ptr_[(size_t)nd.in[k]];
             time_input |= x.op == JDYN_OP_TIME;
         }
-        run_op<T>(nd, in_shapes_.data(), in_ptrs_.data(), out, batch, t, time_input);
+        if (!check && !chain_[(size_t)i].empty())
+            run_chain(i, out, batch);
+        else
+            run_op<T>(nd, in_shapes_.data(), in_ptrs_.data(), out, batch, t, time_input);
         ptr_[(size_t)i] = out;
         if (check) {
             const int64_t cnt = nd.shape.numel(batch);

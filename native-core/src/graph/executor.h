@@ -1,6 +1,9 @@
 // Runs a finished graph (a program) on a batch. The plan for a batch size (every node's buffer as an
 // offset in one arena, reused by liveness) is made once and kept until the batch size changes, so an
-// evaluation allocates nothing. Not thread-safe: one executor per thread or solve.
+// evaluation allocates nothing. Chains of element-wise ops (each link the only reader of the one
+// before, all of one shape) are fused: they run tile by tile through small buffers that stay in the
+// L1 cache, and only the chain's last value is written out. Not thread-safe: one executor per thread
+// or solve.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +34,16 @@ public:
 private:
     void plan(int64_t batch, bool separate);
     void execute(const T* params, double t, const T* const* args, int64_t batch, T* const* outs, bool check);
+    void run_chain(int32_t tail, T* out, int64_t batch);
 
     std::shared_ptr<const Graph> g_;
     std::vector<bool> accumulate_;
     std::vector<T> consts_;              // every CONST node's data in T
     std::vector<int64_t> const_off_;     // per node: offset in consts_ (-1 if not a CONST)
     std::vector<int32_t> direct_;        // per node: the output written straight to the caller (-1: none)
+    std::vector<int32_t> tail_;          // per node: the last node of its fused chain (itself if none)
+    std::vector<std::vector<int32_t>> chain_;  // per chain tail: its nodes in order (empty: no chain)
+    std::vector<T> tiles_;               // per chain link but the last, one tile
     int64_t planned_batch_ = -1;
     bool planned_separate_ = false;
     std::vector<int64_t> off_;           // per node: offset in arena_ (-1: not in the arena)

@@ -426,6 +426,54 @@ void run_op(const Node& n, const Shape* s, const T* const* in, T* out, int64_t b
     }
 }
 
+bool fusible_op(int op) {
+    return (op >= JDYN_OP_ADD && op <= JDYN_OP_EQ) || op == JDYN_OP_MAXIMUM || op == JDYN_OP_MINIMUM;
+}
+
+namespace {
+template <class T, class F>
+void flat2(const T* a, bool sa, const T* b, bool sb, T* o, int64_t n, F f) {
+    if (!sa && !sb)
+        for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
+    else if (!sa) {
+        const T vb = b[0];
+        for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], vb);
+    } else if (!sb) {
+        const T va = a[0];
+        for (int64_t i = 0; i < n; ++i) o[i] = f(va, b[i]);
+    } else {
+        std::fill(o, o + n, f(a[0], b[0]));
+    }
+}
+}  // namespace
+
+template <class T>
+void run_flat(const Node& n, const T* const* in, const bool* sc, T* out, int64_t len) {
+    switch (n.op) {
+        case JDYN_OP_ADD: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x + y; }); return;
+        case JDYN_OP_SUB: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x - y; }); return;
+        case JDYN_OP_MUL: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x * y; }); return;
+        case JDYN_OP_DIV: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x / y; }); return;
+        case JDYN_OP_GT: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x > y ? T(1) : T(0); }); return;
+        case JDYN_OP_LT: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x < y ? T(1) : T(0); }); return;
+        case JDYN_OP_EQ: flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return x == y ? T(1) : T(0); }); return;
+        case JDYN_OP_MAXIMUM:
+            flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return (x > y || x != x) ? x : y; });
+            return;
+        case JDYN_OP_MINIMUM:
+            flat2(in[0], sc[0], in[1], sc[1], out, len, [](T x, T y) { return (x < y || x != x) ? x : y; });
+            return;
+        case JDYN_OP_TANH_BWD: case JDYN_OP_SIGMOID_BWD: case JDYN_OP_SOFTPLUS_BWD: case JDYN_OP_ELU_BWD:
+        case JDYN_OP_SILU_BWD:
+            derivative_product(n, in[0], in[1], out, len);
+            return;
+        default: unary(n, in[0], out, len); return;
+    }
+}
+
+template void run_flat<float>(const Node&, const float* const*, const bool*, float*, int64_t);
+template void run_flat<double>(const Node&, const double* const*, const bool*, double*, int64_t);
+
 template void run_op<float>(const Node&, const Shape*, const float* const*, float*, int64_t, double, bool);
 template void run_op<double>(const Node&, const Shape*, const double* const*, double*, int64_t, double, bool);
 

@@ -18,6 +18,16 @@ void run_op(const Node& n, const Shape* in_shapes, const T* const* in, T* out, i
 extern template void run_op<float>(const Node&, const Shape*, const float* const*, float*, int64_t, double, bool);
 extern template void run_op<double>(const Node&, const Shape*, const double* const*, double*, int64_t, double, bool);
 
+// Element-wise ops that a fused chain runs tile by tile: unary ops, the derivative products, and the
+// binary ops whose operands have the result's shape or a single element.
+bool fusible_op(int op);
+// One tile of a fusible op: `len` elements; input k is in[k][0..len) or, when scalar[k], in[k][0].
+template <class T>
+void run_flat(const Node& n, const T* const* in, const bool* scalar, T* out, int64_t len);
+
+extern template void run_flat<float>(const Node&, const float* const*, const bool*, float*, int64_t);
+extern template void run_flat<double>(const Node&, const double* const*, const bool*, double*, int64_t);
+
 // Constant folding: the node (unbatched) on constant inputs, in double.
 void run_node_double(const Graph& g, const Node& n, const double* const* in, double* out);
 // An element-wise node on one element per input.
