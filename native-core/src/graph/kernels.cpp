@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "graph/gemm_skinny.h"
 #include "nn/activations.h"
 #include "status.h"
 
@@ -337,6 +338,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int
         return;
     }
     if (small_product(m, n, k)) return gemm_small(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    if (gemm_skinny(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
                 (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
@@ -350,6 +352,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
         return;
     }
     if (small_product(m, n, k)) return gemm_small(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    if (gemm_skinny(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
                 (int)k, 1.0, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
