@@ -232,7 +232,7 @@ enum jdyn_op {
     /* shapes. iattr of RESHAPE, SUM_TO, BROADCAST_TO, FULL: rank, then the dims (-1 first = batched) */
     JDYN_OP_RESHAPE = 40,       /* same element count; a batched tensor stays batched */
     JDYN_OP_SUM_TO = 41,        /* sums the dimensions that broadcasting added (broadcasting's VJP) */
-    JDYN_OP_BROADCAST_TO = 42,
+    JDYN_OP_BROADCAST_TO = 42,  /* an unbatched tensor may broadcast to a batched shape (the run's batch) */
     JDYN_OP_SLICE = 43,         /* iattr: axis, start, stop (stop exclusive, 0 <= start < stop <= size) */
     JDYN_OP_PAD = 44,           /* iattr: axis, before, after: zeros around (SLICE's VJP) */
     JDYN_OP_CONCAT = 45,        /* iattr: axis; inputs: any number >= 1 */

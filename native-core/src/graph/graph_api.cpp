@@ -1,5 +1,6 @@
 // The C ABI of differentiable programs (jdyn.h, "Differentiable programs"): graph building,
 // differentiation, finishing into a jdyn_program, and running a program.
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -57,13 +58,23 @@ template <class T>
 void run_program(const jdyn_program* program, const void* params, double t, const void* const* args, int64_t batch,
                  void* const* outs) {
     const Graph& g = program->compiled->graph();
-    thread_local uint64_t cached_id = 0;
-    thread_local std::unique_ptr<jdyn::graph::Executor<T>> ex;
-    if (!ex || cached_id != program->id) {
-        ex.reset();
-        ex = std::make_unique<jdyn::graph::Executor<T>>(program->compiled->graph_ptr());
-        cached_id = program->id;
+    // The executors (their plans and workspaces) of the last few programs run on this thread, so
+    // that alternating between programs does not re-plan every call.
+    struct Cached {
+        uint64_t id;
+        std::unique_ptr<jdyn::graph::Executor<T>> ex;
+    };
+    thread_local std::vector<Cached> cache;
+    auto it = std::find_if(cache.begin(), cache.end(), [&](const Cached& c) { return c.id == program->id; });
+    if (it == cache.end()) {
+        if (cache.size() >= 8) cache.erase(cache.begin());
+        cache.push_back({program->id, std::make_unique<jdyn::graph::Executor<T>>(program->compiled->graph_ptr())});
+        it = cache.end() - 1;
+    } else if (it != cache.end() - 1) {
+        std::rotate(it, it + 1, cache.end());  // most recently used last
+        it = cache.end() - 1;
     }
+    jdyn::graph::Executor<T>* ex = it->ex.get();
     std::vector<const T*> a(g.args().size());
     for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<const T*>(args[i]);
     std::vector<T*> o(g.outputs.size());

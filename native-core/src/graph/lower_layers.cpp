@@ -32,7 +32,7 @@ Graph lower_layers(const Program& program) {
             case JDYN_LAYER_GALLINEAR: {
                 // W(t) = sum_k phi_k(t) W_k as phi [1, n] times the coefficients [n, out * in].
                 const int64_t nb = L.n_basis;
-                const int32_t wk = g.param(name + ".weight", Shape::of({nb, L.out, L.in}), JDYN_INIT_UNIFORM, bound);
+                const int32_t wk = g.param(name + ".coeffs_weight", Shape::of({nb, L.out, L.in}), JDYN_INIT_UNIFORM, bound);
                 const int64_t ia[3] = {L.basis, nb, 0};
                 const double fa[1] = {L.basis == JDYN_BASIS_FOURIER ? L.alpha : 0.0};
                 const int32_t phi = g.shaped(JDYN_OP_RESHAPE, g.op(JDYN_OP_BASIS, {t}, ia, 3, fa, 1), Shape::of({1, nb}));
@@ -41,7 +41,7 @@ Graph lower_layers(const Program& program) {
                     g.matmul(phi, g.shaped(JDYN_OP_RESHAPE, wk, Shape::of({nb, L.out * L.in})), false, false),
                     Shape::of({L.out, L.in}));
                 if (L.bias) {
-                    const int32_t bk = g.param(name + ".bias", Shape::of({nb, L.out}), JDYN_INIT_UNIFORM, bound);
+                    const int32_t bk = g.param(name + ".coeffs_bias", Shape::of({nb, L.out}), JDYN_INIT_UNIFORM, bound);
                     const int32_t b = g.shaped(JDYN_OP_RESHAPE, g.matmul(phi, bk, false, false), Shape::of({L.out}));
                     x = g.op(JDYN_OP_LINEAR, {x, w, b});
                 } else {

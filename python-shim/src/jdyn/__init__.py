@@ -18,8 +18,14 @@
 from ._java import (BackendUnavailableError, JdynError, MaxStepsExceededError, NonFiniteGradientError,
                     NonFiniteValueError, SolveError, StepSizeUnderflowError, TensorClosedError, VectorFieldError,
                     host, jcall, jtype)
-from ._tensor import Tensor, as_tensor, is_grad_enabled, linspace, no_grad, tensor
-from . import nn, optim, datasets, numerics, train
+from ._tensor import Tensor, as_tensor, enable_grad, is_grad_enabled, linspace, no_grad, set_grad_enabled, tensor
+from ._trace import SymTensor, TracedField, TracingError, trace
+from . import nn, optim, datasets, numerics, train, autograd
+from .functional import (abs, amax, amin, bmm, cat, clamp, clip, concat, cos, cosh, elu, exp, expm1, flatten,
+                         full_like, leaky_relu, log, log1p, log_softmax, matmul, max, maximum, mean, min, minimum, mm,
+                         neg, norm, ones_like, pow, reciprocal, relu, reshape, rsqrt, sigmoid, sign, silu, sin, sinh,
+                         softmax, softplus, sqrt, square, squeeze, stack, sum, tan, tanh, transpose, unsqueeze, where,
+                         zeros_like)
 from .models import NeuralODE
 from .train import Trainer
 
@@ -41,10 +47,26 @@ def save(model, path):
 
 
 @jcall
-def load(path, solver=None, sensitivity=None):
-    """The NeuralODE saved at path (its solver and sensitivity as saved unless given)."""
+def load(path, vector_field=None, solver=None, sensitivity=None):
+    """The NeuralODE saved at path (its solver and sensitivity as saved unless given). A checkpoint of a traced
+    field (an nn.Module or function) holds its parameters but not its code: give the same vector_field, which
+    is traced again and gets the saved values (its module then sees them, as after load_state_dict)."""
+    import json
     h = host()
     meta = h.checkpointMetadata(str(path))
+    arch = json.loads(str(meta["jdyn.architecture"])) if "jdyn.architecture" in meta else {}
+    if isinstance(arch, dict) and arch.get("format") == "jdyn.fn_field":
+        if vector_field is None:
+            raise ValueError("%s holds a traced vector field (%s): its code is not in the file; give the same field: "
+                             "jdyn.load(path, f)" % (path, arch.get("fn")))
+        kw = {}
+        if "rtol" in meta and "atol" in meta:
+            kw = dict(rtol=float(str(meta["rtol"])), atol=float(str(meta["atol"])))
+        model = NeuralODE(vector_field, solver=solver or (str(meta["solver"]) if "solver" in meta else "tsit5"),
+                          sensitivity=sensitivity or (str(meta["sensitivity"]) if "sensitivity" in meta else "autograd"),
+                          dim=int(arch["dim"]), dtype=str(arch["dtype"]), **kw)
+        h.loadCheckpointInto(str(path), model._j.field())
+        return model
     field = h.loadCheckpoint(str(path))
     b = jtype("io.jdyn.models.NeuralODE").builder(field)
     b = b.solver(solver or (str(meta["solver"]) if "solver" in meta else "tsit5"))

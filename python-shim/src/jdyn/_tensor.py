@@ -39,6 +39,32 @@ def is_grad_enabled():
     return _grad_enabled[0]
 
 
+class set_grad_enabled(no_grad):
+    """torch.set_grad_enabled(mode): as no_grad when mode is False; a no-op inside a traced field (a traced
+    program is always differentiable)."""
+
+    def __init__(self, mode=True):
+        self._mode = bool(mode)
+        self._prev = _grad_enabled[0]
+        _grad_enabled[0] = self._mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _grad_enabled[0] = self._prev
+        return False
+
+
+class enable_grad(no_grad):
+    """torch.enable_grad()."""
+
+    def __enter__(self):
+        self._prev = _grad_enabled[0]
+        _grad_enabled[0] = True
+        return self
+
+
 class Tensor:
     """An n-dimensional float32/float64 array in native memory (a Java io.jdyn.Tensor), or an int64 label
     vector. Freed when closed or when Python collects it."""
@@ -142,6 +168,19 @@ class Tensor:
         return self is other
 
     __hash__ = object.__hash__
+
+    @property
+    @jcall
+    def T(self):
+        """The transpose of a 2-D tensor (a copy, no tape): a constant for a traced field, e.g. x @ A.T."""
+        if self._value is not None or self._ints is not None or self.dim() < 2:
+            return self
+        if self.dim() != 2 or self._grad_fn is not None:
+            raise NotImplementedError("T of a concrete tensor is implemented for 2-D tensors without a tape")
+        return tensor([list(c) for c in zip(*self.tolist())], self.dtype)
+
+    def t(self):
+        return self.T
 
     # ------------------------------------------------------------------ indexing
     @jcall
@@ -527,6 +566,10 @@ def tensor(data, dtype="float32"):
     """A tensor from a number, nested lists/tuples of numbers, an array.array, a memoryview or bytes-like
     buffer (read in one bulk copy, with its own format), or another Tensor (copied). Labels: ints with
     dtype='int64' (or 'long')."""
+    from . import _trace
+    if isinstance(data, _trace.SymTensor):
+        raise _trace.refuse("jdyn.tensor(x) of a traced tensor: x has no values while the field is traced; use it "
+                            "directly")
     if isinstance(data, Tensor):
         if data._ints is not None:
             return Tensor(ints=list(data._ints))
@@ -543,7 +586,13 @@ def tensor(data, dtype="float32"):
 
 def as_tensor(data, dtype="float32"):
     """data if it already is a Tensor, else tensor(data, dtype)."""
-    return data if isinstance(data, Tensor) else tensor(data, dtype)
+    if isinstance(data, Tensor):
+        return data
+    from . import _trace
+    if isinstance(data, _trace.SymTensor):
+        raise _trace.refuse("a traced tensor is given to an operation that needs values (a model call, a loss, "
+                            "jdyn.tensor): inside a traced field use jdyn's tensor operations and jdyn.nn layers only")
+    return tensor(data, dtype)
 
 
 def linspace(start, end, steps):

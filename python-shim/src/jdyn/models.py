@@ -56,8 +56,10 @@ class NeuralODE(Module):
     ``model.trajectory(x, s_span)`` the states at every time of s_span, ``model.nfe`` the vector field
     evaluations so far.
 
-    vector_field: a jdyn.nn.Sequential (or a single layer) of width dim -> dim; it is compiled into a native
-    layer program. solver: 'euler', 'midpoint', 'heun', 'rk4', 'bosh3', 'dopri5', 'tsit5' (default, as
+    vector_field: a jdyn.nn.Sequential (or a single layer) of width dim -> dim, compiled into a native layer
+    program; or a vector field written the torch way, an nn.Module with forward(x) / forward(t, x) or a function
+    f(t, x) / f(x), traced once into a native program (dim: the state width, read from its first Linear
+    unless given); or a field from jdyn.trace(f). solver: 'euler', 'midpoint', 'heun', 'rk4', 'bosh3', 'dopri5', 'tsit5' (default, as
     torchdyn), 'dopri8'. sensitivity: 'autograd', 'adjoint', 'interpolated_adjoint'.
     """
 
@@ -86,12 +88,20 @@ class NeuralODE(Module):
             self._j = _java
             self._dtype = None
             return
-        if callable(vector_field) and not isinstance(vector_field, Module):
-            raise TypeError("a vector field written as a Python function has no gradients in jdyn: build it from "
-                            "jdyn.nn layers, or solve it with jdyn.numerics.odeint(f, x, t_span)")
-        if not isinstance(vector_field, Sequential):
-            raise TypeError("vector_field must be a jdyn.nn.Sequential of layers, got %r" % (vector_field,))
-        self._j = self._build(vector_field, dim, dtype, seed, max_steps, dt)
+        from ._trace import TracedField
+        self._traced = None
+        if isinstance(vector_field, TracedField):
+            self._j = self._configure(jtype("io.jdyn.models.NeuralODE").builder(vector_field.java), None, None,
+                                      max_steps, dt).build()
+            self._dtype = None
+            return
+        if isinstance(vector_field, NeuralODE) or not callable(vector_field):
+            raise TypeError("vector_field must be a jdyn.nn.Sequential of layers, an nn.Module with forward(x) or "
+                            "forward(t, x), or a function f(t, x) / f(x), got %r" % (vector_field,))
+        if isinstance(vector_field, Sequential) and vector_field.is_layer_stack():
+            self._j = self._build(vector_field, dim, dtype, seed, max_steps, dt)
+        else:
+            self._j = self._build_traced(vector_field, dim, dtype, seed, max_steps, dt)
         self._dtype = None
 
     @jcall
@@ -101,16 +111,38 @@ class NeuralODE(Module):
             if self.order == 2:
                 dim = dim // 2
         J = jtype("io.jdyn.models.NeuralODE")
-        b = J.builder(f.to_java(), int(dim)).solver(self.solver).sensitivity(self.sensitivity) \
+        return self._configure(J.builder(f.to_java(), int(dim)), dtype, seed, max_steps, dt).build()
+
+    @jcall
+    def _build_traced(self, f, dim, dtype, seed, max_steps, dt):
+        """A Module or function field traced once into a native program (see jdyn._trace)."""
+        from ._trace import FieldFn, infer_dim
+        fn = FieldFn(f, dtype=dtype, order=self.order)
+        if dim is None:
+            dim = infer_dim(f)
+            if dim is None:
+                raise ValueError("cannot tell the state width of %r (it has no Linear layer to read it from): give "
+                                 "NeuralODE(f, dim=D)" % (f,))
+        J = jtype("io.jdyn.models.NeuralODE")
+        j = self._configure(J.builder(fn, int(dim)), dtype, seed, max_steps, dt).build()
+        fn.bind(j.field())
+        self._traced = fn
+        return j
+
+    def _configure(self, b, dtype, seed, max_steps, dt):
+        b = b.solver(self.solver).sensitivity(self.sensitivity) \
             .rtol(float(self.rtol)).atol(float(self.atol)).rtolAdjoint(float(self.rtol_adjoint)) \
             .atolAdjoint(float(self.atol_adjoint)).seminorm(self.seminorm).order(self.order) \
-            .sSpan(list(self.s_span)).seed(int(seed)) \
-            .dtype(jtype("io.jdyn.polyglot.Values").dtype(dtype))
+            .sSpan(list(self.s_span))
+        if seed is not None:
+            b = b.seed(int(seed))
+        if dtype is not None:
+            b = b.dtype(jtype("io.jdyn.polyglot.Values").dtype(dtype))
         if max_steps is not None:
             b = b.maxSteps(int(max_steps))
         if dt is not None:
             b = b.dt(float(dt))
-        return b.build()
+        return b
 
     # ------------------------------------------------------------------ calls
     @jcall

@@ -12,9 +12,94 @@ _NN = "io.jdyn.nn."
 
 
 class Module:
-    """The base of jdyn's Python modules: train()/eval(), parameters(), __call__ -> forward."""
+    """The base of jdyn's Python modules, and of vector fields written the torch way.
+
+    Subclass it as torch.nn.Module: assign layers (``self.net = nn.Sequential(...)``), other modules and
+    ``nn.Parameter``s as attributes in __init__, and write ``forward(self, x)`` or ``forward(self, t, x)``
+    with jdyn's tensor operations. Given to ``NeuralODE(f)`` (or ``jdyn.trace(f)``) the forward is traced
+    once into a native program (see jdyn._trace); its parameters are named as PyTorch's state_dict names
+    them ("net.0.weight", "scale"). Once compiled, ``parameters()``, ``named_parameters()``,
+    ``state_dict()`` / ``load_state_dict()`` see the compiled field's values, and ``f(x)`` / ``f(t, x)``
+    evaluates it natively."""
 
     training = True
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+
+    # ------------------------------------------------------------------ attribute registration
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if isinstance(value, Parameter):
+            d.pop(name, None)
+            d.get("_modules", {}).pop(name, None)
+            d.setdefault("_parameters", {})[name] = value
+            return
+        if isinstance(value, Module) and not name.startswith("_"):
+            d.pop(name, None)
+            d.get("_parameters", {}).pop(name, None)
+            d.setdefault("_modules", {})[name] = value
+            return
+        d.get("_parameters", {}).pop(name, None)
+        d.get("_modules", {}).pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        # only reached when normal lookup fails: parameters and submodules live in their own dicts
+        d = self.__dict__
+        ps = d.get("_parameters")
+        if ps is not None and name in ps:
+            p = ps[name]
+            from . import _trace
+            tr = _trace.current()
+            if tr is not None and p is not None:
+                return tr.param(p)
+            return p
+        ms = d.get("_modules")
+        if ms is not None and name in ms:
+            return ms[name]
+        raise AttributeError("%r object has no attribute %r" % (type(self).__name__, name))
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        if name in d.get("_parameters", {}):
+            del d["_parameters"][name]
+        elif name in d.get("_modules", {}):
+            del d["_modules"][name]
+        else:
+            object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError("register_parameter takes an nn.Parameter, got %r" % (param,))
+        self.__dict__.setdefault("_parameters", {})[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """A constant tensor of the module (baked into the traced program as a constant)."""
+        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name, module):
+        self.__dict__.setdefault("_modules", {})[name] = module
+
+    # ------------------------------------------------------------------ the module tree
+    def children(self):
+        return [m for m in self.__dict__.get("_modules", {}).values() if m is not None]
+
+    def named_children(self):
+        return [(n, m) for n, m in self.__dict__.get("_modules", {}).items() if m is not None]
+
+    def named_modules(self, memo=None, prefix=""):
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for n, m in self.named_children():
+            yield from m.named_modules(memo, prefix + "." + n if prefix else n)
+
+    def modules(self):
+        return [m for _, m in self.named_modules()]
 
     def train(self, mode=True):
         self.training = bool(mode)
@@ -25,15 +110,257 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def children(self):
-        return []
+    def requires_grad_(self, requires_grad=True):
+        return self
 
+    def to(self, *args, **kwargs):
+        return self
+
+    # ------------------------------------------------------------------ calls
     def __call__(self, *args, **kwargs):
+        from . import _trace
+        tr = _trace.current()
+        if tr is not None and _trace.involves_sym(*args, *kwargs.values()):
+            return tr.call_module(self, args, kwargs)
+        if _is_user_module(self):
+            return self._run_compiled(args, kwargs)
         return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(type(self).__name__ + " has no forward pass of its own: it is a layer "
                                   "description, compiled into a vector field or a model")
+
+    # ------------------------------------------------------------------ compiled parameters
+    def _bind(self, field, prefix=""):
+        """Called when a NeuralODE (or jdyn.trace) compiled this module (at prefix within the field)."""
+        object.__setattr__(self, "_field", field)
+        object.__setattr__(self, "_field_prefix", prefix)
+        pending = self.__dict__.pop("_pending_state", None)
+        for n, m in self.named_children():
+            m._bind(field, prefix + n + ".")
+        if pending:
+            self.load_state_dict(pending, strict=False)
+
+    def _compiled(self):
+        return self.__dict__.get("_field")
+
+    @jcall
+    def _run_compiled(self, args, kwargs):
+        field = self._compiled()
+        if field is None:       # not compiled: a model of the user's (NeuralODE blocks, tensor arithmetic) runs eagerly
+            try:
+                return self.forward(*args, **kwargs)
+            except NotImplementedError as e:
+                raise NotImplementedError("%s\n(%s.forward runs eagerly only with operations of concrete tensors; a "
+                                          "vector field is traced into a native program: give it to NeuralODE(f) or "
+                                          "jdyn.trace(f), after which f(x) / f(t, x) evaluates the compiled field)"
+                                          % (e, type(self).__name__)) from None
+        if kwargs or len(args) not in (1, 2):
+            raise TypeError("a compiled field is called as f(x) or f(t, x)")
+        t = float(args[0]) if len(args) == 2 else 0.0
+        from ._tensor import as_tensor
+        dt = "float32" if str(field.dtype().name()) == "FLOAT32" else "float64"
+        x = as_tensor(args[-1], dt)
+        return Tensor(field.forward(t, x._j))
+
+    def parameters(self, recurse=True):
+        """The parameters of the compiled field this module belongs to (for an optimizer)."""
+        field = self._compiled()
+        if field is None:
+            raise ValueError("%s has not been compiled yet: its parameters are created when NeuralODE(f) (or "
+                             "jdyn.trace(f)) traces it; give the optimizer model.parameters()" % type(self).__name__)
+        from .optim import ParamGroups
+        return ParamGroups([field])
+
+    @jcall
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, tensor) pairs with PyTorch's state_dict names; the values of the compiled field once compiled
+        (copies; nn.Parameter objects themselves for parameters that were not compiled)."""
+        out = []
+        field = self._compiled()
+        seen = set()
+        if field is not None:
+            own = self.__dict__.get("_field_prefix", "")
+            params = field.parameters()
+            for name in params.names():
+                name = str(name)
+                if name.startswith(own):
+                    seen.add(name[len(own):])
+                    out.append((prefix + name[len(own):], _param_tensor(field, name)))
+        for name, m in self.named_modules():
+            for pn, p in m.__dict__.get("_parameters", {}).items():
+                full = name + "." + pn if name else pn
+                if p is not None and full not in seen:
+                    out.append((prefix + full, p))
+        return out
+
+    def state_dict(self):
+        """An ordered dict of name -> tensor (PyTorch's names; the compiled values once compiled)."""
+        import collections
+        return collections.OrderedDict((n, p._value_tensor() if isinstance(p, Parameter) else p)
+                                       for n, p in self.named_parameters())
+
+    @jcall
+    def load_state_dict(self, state_dict, strict=True):
+        """Sets the parameters by name: into the compiled field once compiled; before that into the
+        nn.Parameters, the rest kept until compilation. strict: every name must match."""
+        field = self._compiled()
+        own = self.__dict__.get("_field_prefix", "")
+        mine = {}
+        for name, m in self.named_modules():
+            for pn, p in m.__dict__.get("_parameters", {}).items():
+                if p is not None:
+                    mine[name + "." + pn if name else pn] = p
+        known = set(mine)
+        if field is not None:
+            known |= {str(n)[len(own):] for n in field.parameters().names() if str(n).startswith(own)}
+        given = set(state_dict)
+        if strict and field is not None and given != known:
+            raise KeyError("load_state_dict: missing %s, unexpected %s" % (sorted(known - given), sorted(given - known)))
+        pending = {}
+        field_names = set() if field is None else {str(n) for n in field.parameters().names()}
+        for name, value in state_dict.items():
+            data = value._j.toDoubleArray() if isinstance(value, Tensor) else \
+                jtype("io.jdyn.polyglot.Values").tensor(value, "float64").toDoubleArray()
+            if own + name in field_names:
+                field.parameters().set(own + name, data)
+            elif name in mine:
+                p = mine[name]
+                if p._bound is not None:
+                    p._bound[0].parameters().set(p._bound[1], data)
+                else:
+                    p._j = jtype("io.jdyn.polyglot.Values").tensor(value._j if isinstance(value, Tensor) else value,
+                                                                   p.dtype)
+            else:
+                pending[name] = value
+        if pending:
+            if strict and field is not None:
+                raise KeyError("load_state_dict: unexpected %s" % sorted(pending))
+            object.__setattr__(self, "_pending_state", pending)
+        return self
+
+    def __repr__(self):
+        kids = self.named_children()
+        extra = self.extra_repr()
+        if not kids:
+            return "%s(%s)" % (type(self).__name__, extra)
+        lines = [extra] if extra else []
+        for n, m in kids:
+            lines.append("(%s): %s" % (n, repr(m).replace("\n", "\n  ")))
+        return "%s(\n  %s\n)" % (type(self).__name__, "\n  ".join(lines))
+
+    def extra_repr(self):
+        return ""
+
+
+def _is_user_module(m):
+    """A Module subclass whose forward is the user's (traced), not one of jdyn's own."""
+    fwd = type(m).forward
+    code = getattr(fwd, "__code__", None)
+    return code is not None and not code.co_filename.startswith(_PKG_DIR)
+
+
+_PKG_DIR = __file__.rsplit("/", 1)[0] + "/"
+
+
+def _param_tensor(field, name):
+    info = field.parameters().info(name)
+    shape = [int(v) for v in info.shape()]
+    values = field.parameters().get(name)
+    dt = "float32" if str(field.dtype().name()) == "FLOAT32" else "float64"
+    from ._tensor import tensor as _mk
+    flat = _mk(list(values), dtype=dt)
+    return Tensor(flat._j.reshape(shape if shape else [1]))
+
+
+class Parameter(Tensor):
+    """torch.nn.Parameter: a tensor a Module learns. Assign it as an attribute in __init__
+    (``self.scale = nn.Parameter(jdyn.tensor([1.0, 2.0]))``); in a traced forward it is a named parameter
+    of the program, initialised with these values; once compiled its values (and .grad) are the compiled
+    field's."""
+
+    __slots__ = ("_bound",)
+
+    def __init__(self, data=None, requires_grad=True):
+        from ._tensor import tensor as _mk
+        if data is None:
+            raise ValueError("nn.Parameter needs its initial values (a jdyn.tensor)")
+        src = data if isinstance(data, Tensor) else _mk(data, dtype="float64")
+        if src._j is None:
+            raise TypeError("nn.Parameter takes a float tensor, got %r" % (data,))
+        Tensor.__init__(self, jtype("io.jdyn.polyglot.Values").tensor(src._j, src.dtype))
+        self._bound = None
+
+    def _bind(self, field, name):
+        self._bound = (field, name)
+
+    @jcall
+    def _value_tensor(self):
+        """The current values: a copy of the compiled field's once compiled, else a view of this tensor."""
+        if self._bound is not None:
+            return _param_tensor(*self._bound)
+        return Tensor(self._j, owned=False, keep=self)
+
+    def _eager(self):
+        return self if self._bound is None else self._value_tensor()
+
+    @property
+    def data(self):
+        return self._value_tensor()
+
+    @property
+    @jcall
+    def grad(self):
+        if self._bound is None:
+            return None
+        field, name = self._bound
+        from ._tensor import tensor as _mk
+        dt = "float32" if str(field.dtype().name()) == "FLOAT32" else "float64"
+        shape = [int(v) for v in field.parameters().info(name).shape()]
+        return Tensor(_mk(list(field.parameters().grad(name)), dtype=dt)._j.reshape(shape if shape else [1]))
+
+    def tolist(self):
+        return self._value_tensor().tolist()
+
+    def __repr__(self):
+        return "Parameter containing:\n" + repr(self._value_tensor())
+
+
+def _traced_method(name):
+    base = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        from . import _trace
+        tr = _trace.current()
+        if tr is not None:
+            return getattr(tr.param(self), name)(*args, **kwargs)
+        return base(self._eager(), *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+for _n in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
+           "__pow__", "__neg__", "exp", "log", "tanh", "sqrt", "abs", "__abs__", "sum", "mean", "__getitem__"):
+    setattr(Parameter, _n, _traced_method(_n))
+for _n in ("__matmul__", "__rmatmul__", "sin", "cos", "sigmoid", "relu", "square", "reshape", "view", "t",
+           "softmax", "log_softmax", "unsqueeze", "squeeze", "transpose", "clamp", "max", "min"):
+    def _only_traced(self, *args, _n=_n, **kwargs):
+        from . import _trace
+        tr = _trace.current()
+        if tr is None:
+            raise NotImplementedError("Parameter.%s runs inside a traced field only" % _n)
+        return getattr(tr.param(self), _n)(*args, **kwargs)
+    setattr(Parameter, _n, _only_traced)
+Parameter.T = property(lambda self: _only_traced_T(self))
+
+
+def _only_traced_T(self):
+    from . import _trace
+    tr = _trace.current()
+    if tr is None:
+        raise NotImplementedError("Parameter.T runs inside a traced field only")
+    return tr.param(self).T
 
 
 class Layer(Module):
@@ -174,33 +501,40 @@ class Sequential(Module):
     def __init__(self, *modules, dtype="float32", seed=0):
         if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
             modules = tuple(modules[0])
+        Module.__init__(self)
         self.dtype, self.seed = dtype, int(seed)
         for m in modules:
             if not isinstance(m, Module):
                 raise TypeError("Sequential takes jdyn.nn layers and NeuralODE models, got %r" % (m,))
-        self._modules = list(modules)
+        self._list = list(modules)
+        for i, m in enumerate(self._list):
+            self._modules[str(i)] = m       # state_dict names "0.weight", "2.bias"
         self._model = None
 
     def children(self):
-        return list(self._modules)
+        return list(self._list)
 
     def __len__(self):
-        return len(self._modules)
+        return len(self._list)
 
     def __getitem__(self, i):
-        return self._modules[i]
+        return self._list[i]
 
     def __iter__(self):
-        return iter(self._modules)
+        return iter(self._list)
 
     def is_model(self):
         from .models import NeuralODE
-        return any(isinstance(m, NeuralODE) for m in self._modules)
+        return any(isinstance(m, NeuralODE) for m in self._list)
+
+    def is_layer_stack(self):
+        """Whether every element is a jdyn.nn layer (a vector field the layer program compiles)."""
+        return all(isinstance(m, Layer) for m in self._list)
 
     def in_features(self):
         """The input width implied by the first layer that has one (DepthCat layers before it count)."""
         extra = 0
-        for m in self._modules:
+        for m in self._list:
             if isinstance(m, (Linear, GalLinear)):
                 return m.in_features - extra
             if isinstance(m, DepthCat):
@@ -220,7 +554,7 @@ class Sequential(Module):
             raise TypeError("this Sequential holds a NeuralODE: it is a model, not a vector field")
         layers = []
         width = self.in_features()
-        for m in self._modules:
+        for m in self._list:
             layers.append(m.to_java(width))
             width = m.out_features(width)
         return jtype(_NN + "Sequential").of(layers)
@@ -249,7 +583,7 @@ class Sequential(Module):
         self._java_model().zeroGrad()
 
     def __repr__(self):
-        inner = "\n".join("  (%d): %s" % (i, repr(m).replace("\n", "\n  ")) for i, m in enumerate(self._modules))
+        inner = "\n".join("  (%d): %s" % (i, repr(m).replace("\n", "\n  ")) for i, m in enumerate(self._list))
         return "Sequential(\n%s\n)" % inner
 
 
@@ -303,3 +637,10 @@ class MSELoss(_Loss):
             raise TypeError("MSELoss takes a float tensor, got %r" % (input,))
         t = as_tensor(target, input.dtype)
         return self._result(self._java_loss("MSELoss").compute(input._j, t._j), input)
+
+
+# ---------------------------------------------------------------------- torch.nn.functional
+from . import functional  # noqa: E402
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__ + ".functional"] = functional

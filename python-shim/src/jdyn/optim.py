@@ -10,7 +10,9 @@ class ParamGroups:
     def __init__(self, modules):
         self._params = []
         for m in modules:
-            j = m._java_model() if hasattr(m, "_java_model") else m._j
+            # a Python model (its Java model), or a Java NeuralField itself (a traced module's field)
+            j = m._java_model() if hasattr(m, "_java_model") else m.__dict__.get("_j", m) if hasattr(m, "__dict__") \
+                else m
             self._collect(j)
         if not self._params:
             raise ValueError("this model has no parameters to optimize")

@@ -37,6 +37,8 @@ public final class BenchMain {
         BENCHMARKS.put("moons-train-step", MoonsTrainStep::new);
         BENCHMARKS.put("inference-batch", InferenceBatch::new);
         BENCHMARKS.put("graalpy-train-step", GraalPyTrainStep::new);
+        BENCHMARKS.put("hvp-cost", HvpCost::new);
+        BENCHMARKS.put("traced-field-step", TracedFieldStep::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");

@@ -7,6 +7,7 @@ import io.jdyn.spi.Backend;
 import io.jdyn.spi.DenseHandle;
 import io.jdyn.spi.GradOutcome;
 import io.jdyn.spi.GradRequest;
+import io.jdyn.spi.GraphHandle;
 import io.jdyn.spi.LayerSpec;
 import io.jdyn.spi.MethodFacts;
 import io.jdyn.spi.NativeBuffer;
@@ -101,6 +102,11 @@ final class FfmBackend implements Backend {
     @Override
     public ProgramHandle createProgram(List<LayerSpec> layers, DType dtype, long dimIn) {
         return FfmProgram.create(lib, layers, dtype, dimIn);
+    }
+
+    @Override
+    public GraphHandle newGraph() {
+        return FfmGraph.create(lib);
     }
 
     @Override

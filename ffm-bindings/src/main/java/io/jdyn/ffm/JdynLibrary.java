@@ -37,6 +37,23 @@ final class JdynLibrary {
     final MethodHandle programForward;
     final MethodHandle programVjp;
     final MethodHandle programJvp;
+    final MethodHandle graphNew;
+    final MethodHandle graphFree;
+    final MethodHandle graphTime;
+    final MethodHandle graphArg;
+    final MethodHandle graphParam;
+    final MethodHandle graphConst;
+    final MethodHandle graphOp;
+    final MethodHandle graphShape;
+    final MethodHandle graphVjp;
+    final MethodHandle graphJvp;
+    final MethodHandle graphSize;
+    final MethodHandle graphFinish;
+    final MethodHandle programSignature;
+    final MethodHandle programArgShape;
+    final MethodHandle programOutputShape;
+    final MethodHandle programParam;
+    final MethodHandle programRun;
     final MethodHandle programSolve;
     final MethodHandle diffFieldSolve;
     final MethodHandle tapeBackward;
@@ -86,6 +103,38 @@ final class JdynLibrary {
                     ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS)),
             Downcall.of("jdyn_program_jvp", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS,
                     ADDRESS, JAVA_LONG, ADDRESS)),
+
+            // Differentiable programs: graph building (one call per node), signatures, runs. Not critical:
+            // differentiating or finishing a large graph, and running a program on a large batch, take long
+            // enough that the GC must be able to reach a safepoint meanwhile.
+            Downcall.of("jdyn_graph_new", FunctionDescriptor.of(JAVA_INT, ADDRESS)),
+            Downcall.of("jdyn_graph_free", FunctionDescriptor.ofVoid(ADDRESS)),
+            Downcall.of("jdyn_graph_time", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_graph_arg", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_graph_param", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG,
+                    JAVA_LONG, JAVA_DOUBLE, ADDRESS)),
+            Downcall.of("jdyn_graph_const",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_graph_op", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG,
+                    ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_graph_shape", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_graph_vjp", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG,
+                    ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_graph_jvp", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG,
+                    ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_graph_size", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_graph_finish",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_program_signature",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_arg_shape",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_output_shape",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_param", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS,
+                    ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_program_run", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS,
+                    JAVA_LONG, ADDRESS)),
 
             // Solves with gradients. Not critical: they call back into Java (Java fields, VJPs, integral losses).
             Downcall.of("jdyn_program_solve", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS,
@@ -139,6 +188,23 @@ final class JdynLibrary {
         programForward = handle(handles, "jdyn_program_forward");
         programVjp = handle(handles, "jdyn_program_vjp");
         programJvp = handle(handles, "jdyn_program_jvp");
+        graphNew = handle(handles, "jdyn_graph_new");
+        graphFree = handle(handles, "jdyn_graph_free");
+        graphTime = handle(handles, "jdyn_graph_time");
+        graphArg = handle(handles, "jdyn_graph_arg");
+        graphParam = handle(handles, "jdyn_graph_param");
+        graphConst = handle(handles, "jdyn_graph_const");
+        graphOp = handle(handles, "jdyn_graph_op");
+        graphShape = handle(handles, "jdyn_graph_shape");
+        graphVjp = handle(handles, "jdyn_graph_vjp");
+        graphJvp = handle(handles, "jdyn_graph_jvp");
+        graphSize = handle(handles, "jdyn_graph_size");
+        graphFinish = handle(handles, "jdyn_graph_finish");
+        programSignature = handle(handles, "jdyn_program_signature");
+        programArgShape = handle(handles, "jdyn_program_arg_shape");
+        programOutputShape = handle(handles, "jdyn_program_output_shape");
+        programParam = handle(handles, "jdyn_program_param");
+        programRun = handle(handles, "jdyn_program_run");
         programSolve = handle(handles, "jdyn_program_solve");
         diffFieldSolve = handle(handles, "jdyn_diff_field_solve");
         tapeBackward = handle(handles, "jdyn_tape_backward");

@@ -1,12 +1,11 @@
 package io.jdyn.io;
 
 import io.jdyn.DType;
+import io.jdyn.fn.ParamInfo;
 import io.jdyn.nn.GalLinear;
-import io.jdyn.nn.Layer;
 import io.jdyn.nn.Linear;
 import io.jdyn.nn.NeuralField;
 import io.jdyn.nn.Parameters;
-import io.jdyn.nn.Sequential;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +24,19 @@ import java.util.Objects;
  * header's {@code __metadata__} under {@link #ARCHITECTURE_KEY}, so {@link #load(Path)} rebuilds the
  * field without code; the caller's metadata sits beside it.
  *
+ * <p>A field built from an {@link io.jdyn.fn.Fn} saves its parameter tensors by the names the Fn
+ * declared (the same state_dict convention), and a description (format {@code "jdyn.fn_field"}: width,
+ * dtype, parameter names and shapes) as its architecture; code cannot be rebuilt from a file, so it
+ * loads with {@link #load(Path, NeuralField)} into a field built from the same Fn.
+ *
  * <p>{@link #save} is atomic: a temporary file in the same directory, forced to disk, then moved
  * over the target, so a crash mid-write leaves the previous checkpoint intact.
  */
 public final class Checkpoint {
     /** The metadata key holding the architecture JSON (reserved). */
     public static final String ARCHITECTURE_KEY = "jdyn.architecture";
+    /** The architecture format of a field built from an {@link io.jdyn.fn.Fn} (not rebuildable from the file). */
+    static final String FN_FORMAT = "jdyn.fn_field";
     /** The file name used when {@link #save} or {@link #load} is given a directory. */
     public static final String FILE_NAME = "model.safetensors";
 
@@ -56,7 +62,8 @@ public final class Checkpoint {
                 md.put(e.getKey(), e.getValue());
             }
         }
-        md.put(ARCHITECTURE_KEY, new Architecture(field.net(), field.dim(), field.dtype()).toJson());
+        md.put(ARCHITECTURE_KEY, field.isFn() ? fnArchitecture(field)
+                : new Architecture(field.net(), field.dim(), field.dtype()).toJson());
         SafeTensors.write(resolve(path), stateDict(field), md);
     }
 
@@ -66,36 +73,15 @@ public final class Checkpoint {
     }
 
     /**
-     * The field's parameters as PyTorch's state_dict would name and shape them, in layer order
-     * (values copied out of native memory).
+     * The field's parameters as PyTorch's state_dict would name and shape them, in layout order
+     * (values copied out of native memory): a Sequential's by layer index, an Fn's by the names it
+     * declared.
      */
     public static Map<String, SafeTensors.Entry> stateDict(NeuralField field) {
         Parameters p = field.parameters();
         String dt = field.dtype() == DType.FLOAT32 ? "F32" : "F64";
         Map<String, SafeTensors.Entry> out = new LinkedHashMap<>();
-        Sequential net = field.net();
-        for (int i = 0; i < net.size(); i++) {
-            Layer layer = net.get(i);
-            if (p.count(i) == 0) continue;
-            double[] v = p.layerValues(i);
-            switch (layer) {
-                case Linear l -> {
-                    int w = l.outFeatures() * l.inFeatures();
-                    out.put(i + ".weight", new SafeTensors.Entry(dt, new long[] {l.outFeatures(), l.inFeatures()},
-                            Arrays.copyOfRange(v, 0, w)));
-                    if (l.bias()) out.put(i + ".bias", new SafeTensors.Entry(dt, new long[] {l.outFeatures()},
-                            Arrays.copyOfRange(v, w, v.length)));
-                }
-                case GalLinear g -> {
-                    int w = g.nBasis() * g.outFeatures() * g.inFeatures();
-                    out.put(i + ".coeffs_weight", new SafeTensors.Entry(dt,
-                            new long[] {g.nBasis(), g.outFeatures(), g.inFeatures()}, Arrays.copyOfRange(v, 0, w)));
-                    if (g.bias()) out.put(i + ".coeffs_bias", new SafeTensors.Entry(dt,
-                            new long[] {g.nBasis(), g.outFeatures()}, Arrays.copyOfRange(v, w, v.length)));
-                }
-                default -> throw new IllegalStateException("layer " + i + " (" + layer + ") has parameters jdyn cannot name");
-            }
-        }
+        for (ParamInfo info : p.infos()) out.put(info.name(), new SafeTensors.Entry(dt, info.shape(), p.get(info.name())));
         return out;
     }
 
@@ -106,50 +92,23 @@ public final class Checkpoint {
 
     /**
      * Rebuilds the field a checkpoint holds, with its saved parameter values (bit-identical). The
-     * caller owns (closes) it. A malformed checkpoint gives a {@link FormatException} naming the problem.
+     * caller owns (closes) it. A malformed checkpoint gives a {@link FormatException} naming the problem;
+     * so does the checkpoint of a field built from an {@link io.jdyn.fn.Fn} (code cannot be rebuilt from
+     * a file: build the field from the same Fn and use {@link #load(Path, NeuralField)}).
      */
     public static NeuralField load(Path path) throws IOException {
         Path file = resolve(path);
         SafeTensors.Contents c = SafeTensors.read(file);
         String json = c.metadata().get(ARCHITECTURE_KEY);
         if (json == null) throw new FormatException(file, "has no " + ARCHITECTURE_KEY + " metadata: not a jdyn checkpoint");
+        if (isFnArchitecture(json)) {
+            throw new FormatException(file, "holds a field built from an Fn (code, not a list of layers): build the"
+                    + " field from the same Fn and load the values into it with Checkpoint.load(path, field)");
+        }
         Architecture a = Architecture.fromJson(file, json);
-        String dt = a.dtype() == DType.FLOAT32 ? "F32" : "F64";
         NeuralField field = NeuralField.of(a.net(), a.dim(), a.dtype(), 0L);
         try {
-            Parameters p = field.parameters();
-            int used = 0;
-            for (int i = 0; i < a.net().size(); i++) {
-                Layer layer = a.net().get(i);
-                if (p.count(i) == 0) continue;
-                double[] v;
-                switch (layer) {
-                    case Linear l -> {
-                        double[] w = take(file, c, i + ".weight", dt, l.outFeatures(), l.inFeatures());
-                        double[] b = l.bias() ? take(file, c, i + ".bias", dt, l.outFeatures()) : new double[0];
-                        v = concat(w, b);
-                        used += l.bias() ? 2 : 1;
-                    }
-                    case GalLinear g -> {
-                        double[] w = take(file, c, i + ".coeffs_weight", dt, g.nBasis(), g.outFeatures(), g.inFeatures());
-                        double[] b = g.bias() ? take(file, c, i + ".coeffs_bias", dt, g.nBasis(), g.outFeatures()) : new double[0];
-                        v = concat(w, b);
-                        used += g.bias() ? 2 : 1;
-                    }
-                    default -> throw new FormatException(file, "layer " + i + " (" + layer + ") has parameters jdyn cannot name");
-                }
-                if (v.length != p.count(i)) {
-                    throw new FormatException(file, "layer " + i + " needs " + p.count(i) + " parameters, the file gives " + v.length);
-                }
-                p.setLayerValues(i, v);
-            }
-            if (used != c.tensors().size()) {
-                for (String name : c.tensors().keySet()) {
-                    if (!expected(a.net(), name)) {
-                        throw new FormatException(file, "holds tensor \"" + name + "\" that the architecture has no place for");
-                    }
-                }
-            }
+            fill(file, c, field, "the architecture");
             return field;
         } catch (IOException | RuntimeException | Error e) {
             field.close();
@@ -157,41 +116,75 @@ public final class Checkpoint {
         }
     }
 
-    private static boolean expected(Sequential net, String name) {
-        int dot = name.indexOf('.');
-        if (dot < 0) return false;
-        int i;
-        try {
-            i = Integer.parseInt(name.substring(0, dot));
-        } catch (NumberFormatException e) {
-            return false;
-        }
-        if (i < 0 || i >= net.size()) return false;
-        String rest = name.substring(dot + 1);
-        return switch (net.get(i)) {
-            case Linear l -> rest.equals("weight") || (l.bias() && rest.equals("bias"));
-            case GalLinear g -> rest.equals("coeffs_weight") || (g.bias() && rest.equals("coeffs_bias"));
-            default -> false;
-        };
+    /**
+     * Loads a checkpoint's parameter values into an existing field (bit-identical), by name: every
+     * parameter tensor of the field must be in the file with its shape and dtype, and the file must
+     * hold nothing else. The way to load the checkpoint of a field built from an
+     * {@link io.jdyn.fn.Fn}; works for a Sequential's field too.
+     */
+    public static void load(Path path, NeuralField field) throws IOException {
+        Objects.requireNonNull(field, "field");
+        Path file = resolve(path);
+        fill(file, SafeTensors.read(file), field, "the field");
     }
 
-    private static double[] take(Path file, SafeTensors.Contents c, String name, String dtype, long... shape)
+    /** Sets every parameter tensor of field from c, checking names, shapes, dtype, and leftovers. */
+    private static void fill(Path file, SafeTensors.Contents c, NeuralField field, String who) throws FormatException {
+        Parameters p = field.parameters();
+        String dt = field.dtype() == DType.FLOAT32 ? "F32" : "F64";
+        java.util.Set<String> names = new java.util.HashSet<>();
+        java.util.List<double[]> values = new java.util.ArrayList<>();
+        for (ParamInfo info : p.infos()) {
+            values.add(take(file, c, info.name(), dt, who, info.shape()));
+            names.add(info.name());
+        }
+        for (String name : c.tensors().keySet()) {
+            if (!names.contains(name)) throw new FormatException(file, "holds tensor \"" + name + "\" that " + who + " has no place for");
+        }
+        int i = 0;
+        for (ParamInfo info : p.infos()) p.set(info.name(), values.get(i++));
+    }
+
+    /** An Fn field's description: enough to check a load against, not to rebuild it. */
+    private static String fnArchitecture(NeuralField field) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("format", FN_FORMAT);
+        m.put("version", 1L);
+        m.put("dim", (long) field.dim());
+        m.put("dtype", field.dtype() == DType.FLOAT32 ? "float32" : "float64");
+        m.put("fn", String.valueOf(field.fn()));
+        java.util.List<Object> params = new java.util.ArrayList<>();
+        for (ParamInfo info : field.parameters().infos()) {
+            Map<String, Object> q = new LinkedHashMap<>();
+            q.put("name", info.name());
+            java.util.List<Object> shape = new java.util.ArrayList<>();
+            for (long d : info.shape()) shape.add(d);
+            q.put("shape", shape);
+            params.add(q);
+        }
+        m.put("params", params);
+        return Json.write(m);
+    }
+
+    private static boolean isFnArchitecture(String json) {
+        try {
+            return Json.parse(json) instanceof Map<?, ?> m && FN_FORMAT.equals(m.get("format"));
+        } catch (Json.ParseException e) {
+            return false;
+        }
+    }
+
+    private static double[] take(Path file, SafeTensors.Contents c, String name, String dtype, String who, long... shape)
             throws FormatException {
         SafeTensors.Entry e = c.tensors().get(name);
         if (e == null) throw new FormatException(file, "is missing tensor \"" + name + "\"");
         if (!e.dtype().equals(dtype)) {
-            throw new FormatException(file, "tensor \"" + name + "\" is " + e.dtype() + " but the architecture's dtype needs " + dtype);
+            throw new FormatException(file, "tensor \"" + name + "\" is " + e.dtype() + " but " + who + "'s dtype needs " + dtype);
         }
         if (!Arrays.equals(e.shape(), shape)) {
             throw new FormatException(file, "tensor \"" + name + "\" has shape " + Arrays.toString(e.shape())
-                    + " but the architecture needs " + Arrays.toString(shape));
+                    + " but " + who + " needs " + Arrays.toString(shape));
         }
         return e.values();
-    }
-
-    private static double[] concat(double[] a, double[] b) {
-        double[] out = Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 }

@@ -3,6 +3,8 @@ package io.jdyn.models;
 import io.jdyn.DType;
 import io.jdyn.Tensor;
 import io.jdyn.TensorClosedException;
+import io.jdyn.fn.Fn;
+import io.jdyn.fn.Sym;
 import io.jdyn.nn.Augmenter;
 import io.jdyn.nn.Layer;
 import io.jdyn.nn.NeuralField;
@@ -28,8 +30,8 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * torchdyn's {@code NeuralODE}: a vector field (a {@link NeuralField}, or a {@link Sequential}
- * compiled for a state width and dtype) with a solver, tolerances and a sensitivity.
+ * torchdyn's {@code NeuralODE}: a vector field (a {@link NeuralField}, or a {@link Sequential} or an
+ * {@link Fn} compiled for a state width and dtype) with a solver, tolerances and a sensitivity.
  *
  * <pre>{@code
  * try (NeuralODE model = NeuralODE.builder(Sequential.of(new DepthCat(), new Linear(3, 64), new Tanh(),
@@ -47,7 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Order 2 (torchdyn's higher-order Neural ODE): the state is [x, v] (width {@code dim}, even), the
  * net maps [x, v] (and t with a leading DepthCat) to the acceleration (width dim / 2), and the solver
- * integrates x' = v, v' = net(t, x, v).
+ * integrates x' = v, v' = net(t, x, v). A Sequential's acceleration runs through a Java
+ * {@link DifferentiableVectorField} around its native program; an {@link Fn}'s whole second-order field
+ * [v, f(t, x, v)] is one native program.
  *
  * <p>Training: {@link #trace(Tensor)} / {@link #trace(Tensor, double[])} keep the tape; their
  * {@code backward(cotangent)} returns dL/dx and accumulates dL/dtheta into
@@ -57,6 +61,7 @@ public final class NeuralODE implements Block {
     private final NeuralField field;
     private final boolean ownsField;
     private final Sequential net;
+    private final Fn fn;
     private final int order;
     private final int dim;
     private final Method solver;
@@ -76,7 +81,8 @@ public final class NeuralODE implements Block {
     private NeuralODE(Builder b, NeuralField field, boolean owns) {
         this.field = field;
         this.ownsField = owns;
-        this.net = b.net != null ? b.net : field.net();
+        this.net = b.net != null ? b.net : b.fn != null ? null : field.net();
+        this.fn = b.fn != null ? b.fn : b.net != null ? b.net : field.fn();
         this.order = b.order;
         this.dim = field.dim();
         this.solver = b.solver;
@@ -89,7 +95,8 @@ public final class NeuralODE implements Block {
         this.sSpan = b.sSpan.clone();
         this.dt = b.dt;
         this.maxSteps = b.maxSteps;
-        this.second = order == 2 ? new SecondOrderField(field) : null;
+        // An Fn's second-order field is native as a whole (see Builder.build); a Sequential's goes through Java.
+        this.second = order == 2 && b.fn == null ? new SecondOrderField(field) : null;
     }
 
     /** A model over an existing field (not owned: the caller closes it), with torchdyn's defaults. */
@@ -102,14 +109,30 @@ public final class NeuralODE implements Block {
         return builder(net, dim).dtype(dtype).build();
     }
 
+    /** A model of f compiled into a native differentiable program for states of width dim in dtype, with torchdyn's defaults. */
+    public static NeuralODE of(Fn f, int dim, DType dtype) {
+        return builder(f, dim).dtype(dtype).build();
+    }
+
     public static Builder builder(NeuralField field) {
         Objects.requireNonNull(field, "field").requireVectorField();
-        return new Builder(field, null, 0);
+        return new Builder(field, null, null, 0);
     }
 
     /** A builder for net compiled for states of width dim (the model owns the field it builds). */
     public static Builder builder(Sequential net, int dim) {
-        return new Builder(null, Objects.requireNonNull(net, "net"), dim);
+        return new Builder(null, Objects.requireNonNull(net, "net"), null, dim);
+    }
+
+    /**
+     * A builder for f compiled into a native differentiable program for states of width dim (the model
+     * owns the field it builds); a Sequential given as an Fn is taken as {@link #builder(Sequential, int)}.
+     * With order 2, f maps the state [x, v] ([-1, dim]) to the acceleration ([-1, dim / 2]).
+     */
+    public static Builder builder(Fn f, int dim) {
+        Objects.requireNonNull(f, "f");
+        if (f instanceof Sequential s) return builder(s, dim);
+        return new Builder(null, null, f, dim);
     }
 
     // ---------------------------------------------------------------- inference
@@ -154,7 +177,7 @@ public final class NeuralODE implements Block {
 
     private Solution solve(Tensor x, double[] t) {
         live();
-        Solution s = order == 1 ? Odeint.odeint(field, x, t, solveOptions(t))
+        Solution s = second == null ? Odeint.odeint(field, x, t, solveOptions(t))
                 : Odeint.odeint((VectorField) second, x, t, solveOptions(t));
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
@@ -176,7 +199,7 @@ public final class NeuralODE implements Block {
     private GradSolution gradSolve(Tensor x, double[] t) {
         live();
         SolveOptions o = solveOptions(t);
-        GradSolution s = order == 1 ? Odeint.odeint(field, x, t, o, gradOptions())
+        GradSolution s = second == null ? Odeint.odeint(field, x, t, o, gradOptions())
                 : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions());
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
@@ -253,11 +276,11 @@ public final class NeuralODE implements Block {
 
         private Tensor run(Tensor full) {
             NeuralODE m = model;
-            Runnable restoreFrozen = m.order == 2 && m.field.numParams() > 0
+            Runnable restoreFrozen = m.second != null && m.field.numParams() > 0
                     ? m.field.parameters().frozenGradSnapshot() : () -> {};
             gradients = solution.backward(full);
             m.backwardNfe.addAndGet(gradients.backwardStats().nfe());
-            if (m.order == 2 && m.field.numParams() > 0) {
+            if (m.second != null && m.field.numParams() > 0) {
                 // A Java field's dL/dtheta comes back in a tensor of its own: accumulate it as .grad.
                 Tensor acc = m.field.parameters().grad();
                 double[] g = acc.toDoubleArray();
@@ -313,9 +336,17 @@ public final class NeuralODE implements Block {
         return field;
     }
 
-    /** The vector field's net as given (for order 2: the acceleration net, without the trailing Augmenter). */
+    /**
+     * The vector field's net as given (for order 2: the acceleration net, without the trailing
+     * Augmenter); null for a model built from an {@link Fn} ({@link #fn()}).
+     */
     public Sequential net() {
         return net;
+    }
+
+    /** The vector field's function as given: the Fn, or the Sequential (for order 2: the acceleration). */
+    public Fn fn() {
+        return fn;
     }
 
     public Parameters parameters() {
@@ -448,7 +479,7 @@ public final class NeuralODE implements Block {
         sb.append("\t- dtype: ").append(field.dtype().name().toLowerCase(Locale.ROOT)).append("\n\n");
         sb.append("Integral loss: None\n\n");
         sb.append("Vector field:\n");
-        String layers = net.toString();
+        String layers = net != null ? net.toString() : field.describe();
         if (order == 2) {
             sb.append("  (acceleration of the state [x, v]; x' = v, v' = net(x, v))\n");
         }
@@ -477,6 +508,7 @@ public final class NeuralODE implements Block {
     public static final class Builder {
         private final NeuralField field;
         private final Sequential net;
+        private final Fn fn;
         private final int dim;
         private DType dtype = DType.FLOAT32;
         private long seed = ThreadLocalRandom.current().nextLong();
@@ -492,25 +524,26 @@ public final class NeuralODE implements Block {
         private double dt = Double.NaN;
         private long maxSteps = 10_000;
 
-        private Builder(NeuralField field, Sequential net, int dim) {
+        private Builder(NeuralField field, Sequential net, Fn fn, int dim) {
             this.field = field;
             this.net = net;
+            this.fn = fn;
             this.dim = dim;
         }
 
-        /** float32 (default, as torchdyn) or float64; for a model built from a Sequential. */
+        /** float32 (default, as torchdyn) or float64; for a model built from a Sequential or an Fn. */
         public Builder dtype(DType d) {
             dtype = Objects.requireNonNull(d, "dtype");
             return this;
         }
 
-        /** The seed of PyTorch's default initialisation; for a model built from a Sequential. */
+        /** The seed of PyTorch's default initialisation; for a model built from a Sequential or an Fn. */
         public Builder seed(long s) {
             seed = s;
             return this;
         }
 
-        /** 1 (default) or 2 (second-order dynamics over [x, v]; only for a model built from a Sequential). */
+        /** 1 (default) or 2 (second-order dynamics over [x, v]; only for a model built from a Sequential or an Fn). */
         public Builder order(int o) {
             if (o != 1 && o != 2) throw new IllegalArgumentException("order must be 1 or 2, got " + o);
             order = o;
@@ -597,11 +630,15 @@ public final class NeuralODE implements Block {
                 }
                 return new NeuralODE(this, field, false);
             }
-            if (order == 1) return new NeuralODE(this, NeuralField.of(net, dim, dtype, seed), true);
+            if (order == 1) {
+                return new NeuralODE(this, fn != null ? NeuralField.of(fn, dim, dtype, seed) : NeuralField.of(net, dim,
+                        dtype, seed), true);
+            }
             if (dim < 2 || dim % 2 != 0) {
                 throw new IllegalArgumentException("order 2: the state [x, v] must have an even width, got " + dim);
             }
             int half = dim / 2;
+            if (fn != null) return new NeuralODE(this, NeuralField.of(secondOrder(fn, dim), dim, dtype, seed), true);
             int out = net.outFeatures(dim);
             if (out != half) {
                 throw new IllegalArgumentException("order 2: the net must map the state [x, v] (width " + dim
@@ -610,6 +647,30 @@ public final class NeuralODE implements Block {
             List<Layer> layers = new ArrayList<>(net.layers());
             layers.add(new Augmenter(half));
             return new NeuralODE(this, NeuralField.of(Sequential.of(layers), dim, dtype, seed), true);
+        }
+
+        /** [x, v] -> [v, f(t, x, v)]: the whole second-order field as one program. */
+        private static Fn secondOrder(Fn f, int dim) {
+            int half = dim / 2;
+            return new Fn() {
+                @Override
+                public Sym apply(Sym t, Sym z, io.jdyn.fn.Params p) {
+                    Sym a = f.apply(t, z, p);
+                    long[] want = {-1, half};
+                    if (a == null || !Arrays.equals(a.shape(), want)) {
+                        throw new IllegalArgumentException("order 2: the Fn must map the state [x, v] [-1, " + dim
+                                + "] to the acceleration " + Arrays.toString(want) + ", but it gives "
+                                + (a == null ? "null" : Arrays.toString(a.shape()))
+                                + (f.getClass().isHidden() ? "" : ": " + f));
+                    }
+                    return Sym.cat(-1, z.slice(-1, half, dim), a);
+                }
+
+                @Override
+                public String toString() {
+                    return "second order of " + (f.getClass().isHidden() ? "lambda" : f);
+                }
+            };
         }
 
         private static double positive(double v, String name) {

@@ -3,6 +3,11 @@ package io.jdyn.nn;
 import io.jdyn.DType;
 import io.jdyn.Tensor;
 import io.jdyn.TensorClosedException;
+import io.jdyn.fn.Fn;
+import io.jdyn.fn.Graph;
+import io.jdyn.fn.ParamInfo;
+import io.jdyn.fn.Program;
+import io.jdyn.fn.Sym;
 import io.jdyn.ode.BatchView;
 import io.jdyn.ode.VectorField;
 import io.jdyn.spi.Backends;
@@ -16,8 +21,9 @@ import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * A {@link Sequential} compiled for a state width and dtype into a native layer program: the vector
- * field f(t, z; theta) of a Neural ODE (torchdyn's vector field around a module), with its
+ * A {@link Sequential} compiled for a state width and dtype into a native layer program, or an
+ * {@link Fn} compiled into a native differentiable program ({@link #of(Fn, int, DType, long)}): the
+ * vector field f(t, z; theta) of a Neural ODE (torchdyn's vector field around a module), with its
  * {@link Parameters}. Solves of it run entirely in native code, with no upcall per evaluation:
  * {@code Odeint.odeint(field, y0, t, options)} for inference, and
  * {@code Odeint.odeint(field, y0, t, options, gradOptions)} for a solve with gradients.
@@ -32,6 +38,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class NeuralField implements VectorField, AutoCloseable {
     private final Sequential net;
+    private final Fn fn;
     private final int dim;
     private final int dimOut;
     private final DType dtype;
@@ -40,6 +47,7 @@ public final class NeuralField implements VectorField, AutoCloseable {
 
     private NeuralField(Sequential net, int dim, DType dtype, long seed, boolean vectorField) {
         this.net = net;
+        this.fn = net;
         this.dim = dim;
         this.dtype = dtype;
         int out = net.outFeatures(dim);
@@ -56,7 +64,24 @@ public final class NeuralField implements VectorField, AutoCloseable {
                 throw new IllegalStateException("the native program maps width " + program.dimIn() + " to "
                         + program.dimOut() + ", expected " + dim + " to " + out + ": " + net);
             }
-            this.parameters = new Parameters(program, net.size());
+            this.parameters = new Parameters(program, net);
+            if (parameters.numParams() > 0) parameters.init(seed);
+        } catch (RuntimeException | Error e) {
+            program.close();
+            throw e;
+        }
+    }
+
+    /** Takes ownership of program, an Fn's vector field over [-1, dim]. */
+    private NeuralField(Fn fn, int dim, DType dtype, long seed, Program program) {
+        this.net = null;
+        this.fn = fn;
+        this.dim = dim;
+        this.dimOut = dim;
+        this.dtype = dtype;
+        this.program = program.handle();
+        try {
+            this.parameters = new Parameters(this.program, program.params());
             if (parameters.numParams() > 0) parameters.init(seed);
         } catch (RuntimeException | Error e) {
             program.close();
@@ -76,6 +101,44 @@ public final class NeuralField implements VectorField, AutoCloseable {
         return new NeuralField(net, dim, dtype, seed, true);
     }
 
+    /** Compiles f for states of width dim, parameters initialised by their {@link io.jdyn.fn.Init}s from a random seed. */
+    public static NeuralField of(Fn f, int dim, DType dtype) {
+        return of(f, dim, dtype, ThreadLocalRandom.current().nextLong());
+    }
+
+    /**
+     * Compiles f into a native differentiable program for states of width dim: t = the time, z = the
+     * state [-1, dim], f.apply(t, z, params) must have shape [-1, dim]. Parameters are initialised by
+     * their {@link io.jdyn.fn.Init}s, reproducibly from seed (in declaration order from one stream, so a
+     * Linear-like declaration draws what the layer program's Linear draws). Every solver and
+     * sensitivity runs it natively, without an upcall per evaluation. A {@link Sequential} given as an
+     * Fn is compiled as {@link #of(Sequential, int, DType, long)} does.
+     */
+    public static NeuralField of(Fn f, int dim, DType dtype, long seed) {
+        Objects.requireNonNull(f, "f");
+        Objects.requireNonNull(dtype, "dtype");
+        if (f instanceof Sequential s) return of(s, dim, dtype, seed);
+        Widths.positive(dim, "dim");
+        try (Graph g = new Graph()) {
+            Sym t = g.time();
+            Sym z = g.arg(-1, dim);
+            Sym out = f.apply(t, z, g.params());
+            if (out == null) throw new NullPointerException("the Fn returned null");
+            if (out.graph() != g) {
+                throw new IllegalArgumentException("the Fn returned a Sym of another graph (" + out.graph()
+                        + "): build the result from t, x and p");
+            }
+            long[] want = {-1, dim};
+            if (!Arrays.equals(out.shape(), want)) {
+                throw new IllegalArgumentException("the Fn maps the state " + Arrays.toString(want) + " to shape "
+                        + Arrays.toString(out.shape()) + ", but a vector field must return " + Arrays.toString(want)
+                        + (f.getClass().isHidden() ? "" : ": " + f));
+            }
+            Program program = g.finish(dtype, out);
+            return new NeuralField(f, dim, dtype, seed, program);
+        }
+    }
+
     /**
      * Compiles net as a plain layer stack for inputs of width dimIn, whatever width it returns
      * ({@link #dimOut()}), parameters initialised as PyTorch does, reproducibly from seed. The result
@@ -93,8 +156,19 @@ public final class NeuralField implements VectorField, AutoCloseable {
         return layers(net, dimIn, dtype, ThreadLocalRandom.current().nextLong());
     }
 
+    /** The Sequential this field was compiled from; null for a field built from another {@link Fn}. */
     public Sequential net() {
         return net;
+    }
+
+    /** The function this field computes: its Sequential, or the {@link Fn} it was built from. */
+    public Fn fn() {
+        return fn;
+    }
+
+    /** Whether it was built from an {@link Fn} other than a Sequential (its checkpoints need the code to load). */
+    public boolean isFn() {
+        return net == null;
     }
 
     /** The state width D (inputs; for a vector field, outputs too). */
@@ -207,7 +281,7 @@ public final class NeuralField implements VectorField, AutoCloseable {
         if (dimOut != dim) {
             throw new IllegalArgumentException("this NeuralField maps width " + dim + " to " + dimOut
                     + ": a vector field must return as many values as the state has (" + dim
-                    + "); a layer stack built with NeuralField.layers cannot be solved: " + net);
+                    + "); a layer stack built with NeuralField.layers cannot be solved: " + describe());
         }
     }
 
@@ -242,8 +316,17 @@ public final class NeuralField implements VectorField, AutoCloseable {
 
     @Override
     public String toString() {
-        return "NeuralField(dim=" + (dimOut == dim ? String.valueOf(dim) : dim + "->" + dimOut) + ", dtype=" + dtype + ", numParams=" + parameters.numParams() + ", net="
-                + net + ")";
+        return "NeuralField(dim=" + (dimOut == dim ? String.valueOf(dim) : dim + "->" + dimOut) + ", dtype=" + dtype
+                + ", numParams=" + parameters.numParams() + (net != null ? ", net=" : ", ") + describe() + ")";
+    }
+
+    /** The Sequential as PyTorch prints it, or the Fn and its parameter tensors. */
+    public String describe() {
+        if (net != null) return net.toString();
+        // A lambda prints as its hidden class's name: say "lambda" instead.
+        StringBuilder sb = new StringBuilder("Fn(").append(fn.getClass().isHidden() ? "lambda" : fn).append(")");
+        for (ParamInfo p : parameters.infos()) sb.append("\n  ").append(p.name()).append(' ').append(Arrays.toString(p.shape()));
+        return sb.toString();
     }
 
     private void live() {

@@ -2,15 +2,24 @@ package io.jdyn.nn;
 
 import io.jdyn.DType;
 import io.jdyn.Tensor;
+import io.jdyn.fn.ParamInfo;
 import io.jdyn.spi.NativeBuffer;
 import io.jdyn.spi.ProgramHandle;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The parameters of a {@link NeuralField}: one flat tensor of values and one flat tensor of
- * gradients of the same size ({@link #numParams()}), in the field's dtype, with each layer's block at
- * {@link #offset(int)} (its {@link #count(int)} values; for a Linear, W [out, in] row-major then b
- * [out], as PyTorch stores them). Backward passes accumulate into {@link #grad()} as PyTorch's
- * {@code .grad} does; {@link #zeroGrad()} clears it. Owned and closed by the field.
+ * gradients of the same size ({@link #numParams()}), in the field's dtype, with each block at
+ * {@link #offset(int)} (its {@link #count(int)} values). The blocks ("layers" below) are a
+ * Sequential's layers (for a Linear, W [out, in] row-major then b [out], as PyTorch stores them), or
+ * the parameter tensors of a field built from an {@link io.jdyn.fn.Fn}, one block each. Either way
+ * the named tensors ({@link #infos()}, PyTorch's state_dict names such as "0.weight") are views of the
+ * same buffer: {@link #get(String)}, {@link #set(String, double[])}, {@link #grad(String)}. Backward
+ * passes accumulate into {@link #grad()} as PyTorch's {@code .grad} does; {@link #zeroGrad()} clears
+ * it. Owned and closed by the field.
  *
  * <p>The values must not change between a solve with gradients and its backward pass (the tape reads
  * them).
@@ -23,17 +32,32 @@ public final class Parameters {
     private final Tensor values;
     private final Tensor grad;
     private final boolean[] frozen;
+    private final List<ParamInfo> infos;
+    private final Map<String, ParamInfo> byName;
 
-    Parameters(ProgramHandle program, int layers) {
+    /** A Sequential's parameters: one block per layer, tensors named as PyTorch's state_dict names them. */
+    Parameters(ProgramHandle program, Sequential net) {
+        this(program, blocks(program, net.size(), true), blocks(program, net.size(), false), names(program, net));
+    }
+
+    /** An Fn's parameters: one block per parameter tensor, in layout order. */
+    Parameters(ProgramHandle program, List<ParamInfo> tensors) {
+        this(program, tensors.stream().mapToLong(ParamInfo::offset).toArray(),
+                tensors.stream().mapToLong(ParamInfo::count).toArray(), tensors);
+    }
+
+    private Parameters(ProgramHandle program, long[] offsets, long[] counts, List<ParamInfo> tensors) {
         this.program = program;
         this.numParams = program.numParams();
-        this.offsets = new long[layers];
-        this.counts = new long[layers];
-        this.frozen = new boolean[layers];
-        for (int i = 0; i < layers; i++) {
-            offsets[i] = program.layerOffset(i);
-            counts[i] = program.layerCount(i);
+        this.offsets = offsets;
+        this.counts = counts;
+        this.frozen = new boolean[offsets.length];
+        this.infos = List.copyOf(tensors);
+        Map<String, ParamInfo> m = new LinkedHashMap<>();
+        for (ParamInfo p : infos) {
+            if (m.put(p.name(), p) != null) throw new IllegalStateException("parameter " + p.name() + " is named twice");
         }
+        this.byName = m;
         // A field without parameters still hands the core a (one-element) buffer; values() refuses it.
         long n = Math.max(1, numParams);
         Tensor v = Tensor.zeros(program.dtype(), n);
@@ -79,6 +103,45 @@ public final class Parameters {
     public Tensor grad() {
         requireSome();
         return grad;
+    }
+
+    /** The named parameter tensors, in layout order. */
+    public List<ParamInfo> infos() {
+        return infos;
+    }
+
+    /** The parameter tensors' names, in layout order. */
+    public List<String> names() {
+        return List.copyOf(byName.keySet());
+    }
+
+    /** The named tensor; IllegalArgumentException (listing the names) when there is none. */
+    public ParamInfo info(String name) {
+        ParamInfo p = byName.get(name);
+        if (p == null) throw new IllegalArgumentException("no parameter named \"" + name + "\"; the parameters are " + byName.keySet());
+        return p;
+    }
+
+    /** A copy of the named tensor's values (row-major). */
+    public double[] get(String name) {
+        ParamInfo p = info(name);
+        return copy(values, p.offset(), p.count(), name);
+    }
+
+    /** A copy of the named tensor's gradients (row-major). */
+    public double[] grad(String name) {
+        ParamInfo p = info(name);
+        return copy(grad, p.offset(), p.count(), name);
+    }
+
+    /** Overwrites the named tensor's values (data.length must equal its element count). */
+    public void set(String name, double[] data) {
+        ParamInfo p = info(name);
+        if (data.length != p.count()) {
+            throw new IllegalArgumentException("parameter " + name + " " + java.util.Arrays.toString(p.shape()) + " has "
+                    + p.count() + " values, " + data.length + " given");
+        }
+        if (data.length > 0) values.nativeBuffer().copyFrom(data, 0, p.offset(), data.length);
     }
 
     /** A copy of layer {@code layer}'s values. */
@@ -168,10 +231,46 @@ public final class Parameters {
     }
 
     private double[] copy(Tensor t, int layer) {
-        long c = count(layer);
-        if (c > Integer.MAX_VALUE - 8) throw new IllegalStateException("layer " + layer + " has too many parameters for one array");
+        return copy(t, offsets[checkLayer(layer)], counts[layer], "layer " + layer);
+    }
+
+    private static double[] copy(Tensor t, long offset, long c, String what) {
+        if (c > Integer.MAX_VALUE - 8) throw new IllegalStateException(what + " has too many parameters for one array");
         double[] out = new double[(int) c];
-        if (c > 0) t.nativeBuffer().copyTo(offsets[layer], out, 0, out.length);
+        if (c > 0) t.nativeBuffer().copyTo(offset, out, 0, out.length);
+        return out;
+    }
+
+    private static long[] blocks(ProgramHandle program, int layers, boolean offsets) {
+        long[] out = new long[layers];
+        for (int i = 0; i < layers; i++) out[i] = offsets ? program.layerOffset(i) : program.layerCount(i);
+        return out;
+    }
+
+    /** A Sequential's tensors as PyTorch's state_dict names and shapes them. */
+    private static List<ParamInfo> names(ProgramHandle program, Sequential net) {
+        List<ParamInfo> out = new ArrayList<>();
+        for (int i = 0; i < net.size(); i++) {
+            long off = program.layerOffset(i);
+            if (program.layerCount(i) == 0) continue;
+            switch (net.get(i)) {
+                case Linear l -> {
+                    long w = (long) l.outFeatures() * l.inFeatures();
+                    out.add(new ParamInfo(i + ".weight", new long[] {l.outFeatures(), l.inFeatures()}, off, w));
+                    if (l.bias()) out.add(new ParamInfo(i + ".bias", new long[] {l.outFeatures()}, off + w, l.outFeatures()));
+                }
+                case GalLinear g -> {
+                    long w = (long) g.nBasis() * g.outFeatures() * g.inFeatures();
+                    out.add(new ParamInfo(i + ".coeffs_weight", new long[] {g.nBasis(), g.outFeatures(), g.inFeatures()},
+                            off, w));
+                    if (g.bias()) {
+                        out.add(new ParamInfo(i + ".coeffs_bias", new long[] {g.nBasis(), g.outFeatures()}, off + w,
+                                (long) g.nBasis() * g.outFeatures()));
+                    }
+                }
+                default -> throw new IllegalStateException("layer " + i + " (" + net.get(i) + ") has parameters jdyn cannot name");
+            }
+        }
         return out;
     }
 

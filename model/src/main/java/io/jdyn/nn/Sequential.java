@@ -1,13 +1,19 @@
 package io.jdyn.nn;
 
+import io.jdyn.fn.Fn;
+import io.jdyn.fn.Params;
+import io.jdyn.fn.Sym;
 import java.util.List;
 import java.util.Objects;
 
 /**
  * Layers applied in order: PyTorch's {@code nn.Sequential}, a description only. Compile it for a
  * state width and dtype with {@link NeuralField#of(Sequential, int, io.jdyn.DType)}.
+ *
+ * <p>As an {@link Fn} it applies its layers in order, layer i's parameters scoped "i." (PyTorch's
+ * state_dict names: "0.weight", "0.bias", ...).
  */
-public final class Sequential {
+public final class Sequential implements Fn {
     private final List<Layer> layers;
 
     private Sequential(List<Layer> layers) {
@@ -43,6 +49,21 @@ public final class Sequential {
         int w = in;
         for (int i = 0; i < layers.size(); i++) w = Widths.outWidth(layers.get(i), w, i);
         return w;
+    }
+
+    /** The layers' graph operations in order; a failure names the layer. */
+    @Override
+    public Sym apply(Sym t, Sym x, Params p) {
+        Objects.requireNonNull(p, "p");
+        Sym y = x;
+        for (int i = 0; i < layers.size(); i++) {
+            try {
+                y = layers.get(i).apply(t, y, p.scope(Integer.toString(i)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("layer " + i + " (" + layers.get(i) + "): " + e.getMessage(), e);
+            }
+        }
+        return y;
     }
 
     @Override

@@ -21,6 +21,9 @@ public interface Backend {
      */
     ProgramHandle createProgram(List<LayerSpec> layers, DType dtype, long dimIn);
 
+    /** A new, empty differentiable-program builder (jdyn_graph_new). */
+    GraphHandle newGraph();
+
     /**
      * Solves a differentiable field (a layer program or a Java field with its VJP), keeping a tape
      * when asked. Never throws for solver failures: see the outcome.

@@ -3,8 +3,10 @@ package io.jdyn.spi;
 import io.jdyn.DType;
 
 /**
- * Internal: a native layer program ({@code jdyn_program}). Its parameters live in a buffer owned by
- * the caller. Failures of the native calls throw IllegalArgumentException with the native message.
+ * Internal: a native program ({@code jdyn_program}): a layer program from {@link Backend#createProgram}
+ * or a differentiable program from {@link GraphHandle#finish}; every solve path takes either. For a
+ * graph program that is no vector field ([-1, D] to [-1, D]) dimIn and dimOut are 0 and only
+ * {@link #signature()} and {@link #run} apply. Its parameters live in a buffer owned by the caller. Failures of the native calls throw IllegalArgumentException with the native message.
  * Closing it while tapes still refer to it defers the free until the last of them is closed.
  */
 public interface ProgramHandle extends AutoCloseable {
@@ -24,6 +26,15 @@ public interface ProgramHandle extends AutoCloseable {
 
     /** PyTorch's default initialisation into params, reproducible from seed. */
     void initParams(long seed, NativeBuffer params);
+
+    /** The arguments', outputs' and parameter tensors' shapes (computed once). */
+    ProgramSignature signature();
+
+    /**
+     * Runs the program on a batch (the size of every -1): args[i] and outs[i] hold the i-th argument
+     * and output of the signature, row-major, in the program's dtype.
+     */
+    void run(NativeBuffer params, double t, NativeBuffer[] args, long batch, NativeBuffer[] outs);
 
     /** out [batch, dimOut] = program(t, z [batch, dimIn]). */
     void forward(NativeBuffer params, double t, NativeBuffer z, long batch, NativeBuffer out);

@@ -54,6 +54,19 @@ public final class ScriptHost {
         }
     }
 
+    /**
+     * Loads a checkpoint's parameter values into an existing field, by name (the way to load the checkpoint
+     * of a field traced from code: the script builds the same field, then loads into it).
+     */
+    public void loadCheckpointInto(String path, NeuralField field) {
+        Path p = file(path);
+        try {
+            Checkpoint.load(p, field);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot load the checkpoint " + p + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The checkpoint's metadata (solver, sensitivity, architecture...). */
     public Map<String, String> checkpointMetadata(String path) {
         Path p = file(path);

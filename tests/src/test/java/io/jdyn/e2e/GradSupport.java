@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jdyn.DType;
 import io.jdyn.Tensor;
+import io.jdyn.fn.Fn;
 import io.jdyn.nn.NeuralField;
 import io.jdyn.nn.Sequential;
 import io.jdyn.ode.BatchView;
@@ -54,7 +55,16 @@ final class GradSupport {
     }
 
     static Subject neural(String name, Sequential net, int dim, long seed) {
-        NeuralField f = NeuralField.of(net, dim, DType.FLOAT64, seed);
+        return neural(name, NeuralField.of(net, dim, DType.FLOAT64, seed));
+    }
+
+    /** A field built from an Fn: a native differentiable program. */
+    static Subject neural(String name, Fn fn, int dim, long seed) {
+        return neural(name, NeuralField.of(fn, dim, DType.FLOAT64, seed));
+    }
+
+    static Subject neural(String name, NeuralField f) {
+        int dim = f.dim();
         return new Subject() {
             public int dim() { return dim; }
             public int numParams() { return (int) f.numParams(); }

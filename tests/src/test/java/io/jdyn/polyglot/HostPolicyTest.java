@@ -30,6 +30,8 @@ class HostPolicyTest {
         assertTrue(p.classFilter().test("io.jdyn.models.NeuralODE"));
         assertTrue(p.classFilter().test("io.jdyn.Tensor"));
         assertTrue(p.classFilter().test("io.jdyn.polyglot.Values"));
+        assertTrue(p.classFilter().test("io.jdyn.fn.Graph"));
+        assertTrue(p.classFilter().test("io.jdyn.fn.Sym"));
         for (String refused : new String[] {"java.lang.Runtime", "java.lang.System", "java.io.File",
                 "java.lang.ProcessBuilder", "java.lang.Class", "io.jdyn.spi.Backends", "io.jdyn.ffm.FfmBackendProvider",
                 "io.jdyn.polyglot.JdynContexts", "io.jdyn.polyglot.HostPolicy"}) {
@@ -46,6 +48,13 @@ class HostPolicyTest {
             }
             // jdyn's API works; members outside it (getClass, a path-taking method) do not
             assertEquals(3, c.eval("js", "Java.type('io.jdyn.polyglot.Values').tensor([1, 2, 3], 'float64').numel()").asInt());
+            // A script's function as an io.jdyn.fn.Fn: compiled into a native program, parameters declared by name.
+            assertEquals(6.0, c.eval("js", "(() => {"
+                    + " const Init = Java.type('io.jdyn.fn.Init');"
+                    + " const f = Java.type('io.jdyn.nn.NeuralField').of((t, x, p) => x.mul(p.param('s', Init.constant(2.0))),"
+                    + "     1, Java.type('io.jdyn.DType').FLOAT64, 1);"
+                    + " try { return f.forward(0, Java.type('io.jdyn.polyglot.Values').tensor([3], 'float64')).get(0); }"
+                    + " finally { f.close(); } })()").asDouble(), 0.0);
             assertThrows(PolyglotException.class, () -> c.eval("js",
                     "Java.type('io.jdyn.polyglot.Values').tensor([1], 'float64').getClass().forName('java.lang.Runtime')"));
             PolyglotException noFiles = assertThrows(PolyglotException.class, () -> c.eval("js",

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The example scripts end to end through the script runner (what {@code jdyn run} does): seed 000's moons
  * tutorial in Python and in JavaScript reach the Java MoonsDemo's bar (accuracy 0.97), seed 001's 1-D
- * regression in Python reaches the Java Regression1D's (MSE below 0.5 and down at least tenfold).
+ * regression in Python reaches the Java Regression1D's (MSE below 0.5 and down at least tenfold), and a
+ * torch-style nn.Module field (custom_field.py), traced into a native program, reaches the same bar.
  */
 @Timeout(600)
 class PolyglotScriptsTest {
@@ -42,6 +43,16 @@ class PolyglotScriptsTest {
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(number(r.output(), "accuracy") >= 0.97, r.output());
         assertTrue(r.output().contains("Neural ODE"), "prints the torchdyn-style summary:\n" + r.output());
+    }
+
+    @Test
+    void customTorchStyleFieldIsTracedAndTrainsOnMoons() throws IOException {
+        Run r = run("custom_field.py");
+        assertEquals(0, r.exitCode(), r.output());
+        assertTrue(number(r.output(), "accuracy") >= 0.97, r.output());
+        // the field was traced into a program with the module's parameters, named as PyTorch names them
+        assertTrue(r.output().contains("traced GatedField.forward") && r.output().contains("net.0.weight (64, 3)")
+                && r.output().contains("damping (2,)"), r.output());
     }
 
     @Test
