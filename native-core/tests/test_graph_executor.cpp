@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "jdyn.h"
@@ -167,5 +168,18 @@ TEST_CASE("many intermediate values: buffers reused by liveness keep every value
         hv = next;
     }
     for (size_t i = 0; i < hv.size(); ++i) CHECK(r[0][i] == doctest::Approx(hv[i]).epsilon(1e-12));
+    jdyn_program_free(p);
+}
+
+TEST_CASE("a batch too large for memory is refused with the node named, not attempted") {
+    G g;
+    const int64_t x = g.arg({-1, 1 << 24});
+    const int64_t y = g.op(JDYN_OP_TANH, {x});
+    jdyn_program* p = g.finish({y});
+    double in = 0, out = 0;
+    const void* a[1] = {&in};
+    void* o[1] = {&out};
+    CHECK(jdyn_program_run(p, nullptr, 0.0, a, int64_t(1) << 20, o) == JDYN_ERR_OUT_OF_MEMORY);
+    CHECK(std::string(jdyn_last_error()).find("TANH") != std::string::npos);
     jdyn_program_free(p);
 }

@@ -180,10 +180,22 @@ void Executor<T>::plan(int64_t batch, bool separate) {
     off_.assign((size_t)n, -1);
     Arena arena;
     std::vector<std::vector<int32_t>> dies((size_t)n + 1);
-    const auto size_of = [&](int32_t i) {
+    // Every node's size for this batch, checked against overflow (a batch of 2^31 rows of a wide
+    // tensor does not fit in memory, let alone in an int64 count).
+    std::vector<int64_t> sizes((size_t)n, 1);
+    for (int32_t i = 0; i < n; ++i) {
         const Node& nd = G.node(i);
-        return round_up(std::max<int64_t>(nd.op == JDYN_OP_TIME ? 1 : nd.shape.numel(batch), 1));
-    };
+        if (is_leaf(nd.op)) continue;  // the caller's memory (and the time: one element)
+        int64_t e = 1;
+        for (int k = 0; k < nd.shape.rank; ++k) {
+            const int64_t d = nd.shape.d[k] == -1 ? batch : nd.shape.d[k];
+            if (__builtin_mul_overflow(e, d, &e) || e > (int64_t(1) << 40))
+                fail(JDYN_ERR_OUT_OF_MEMORY, std::string(op_name(nd.op)) + " (node " + std::to_string(i) + ", shape " +
+                                                 nd.shape.str() + ") is too large at batch " + std::to_string(batch));
+        }
+        sizes[(size_t)i] = round_up(std::max<int64_t>(e, 1));
+    }
+    const auto size_of = [&](int32_t i) { return sizes[(size_t)i]; };
     for (int32_t i = 0; i < n; ++i) {
         const Node& nd = G.node(i);
         const bool in_chain = !separate && tail_[(size_t)i] != i;

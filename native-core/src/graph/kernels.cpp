@@ -6,6 +6,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <climits>
+#include <string>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -34,6 +36,15 @@ void gemm_small(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, i
             T& cij = c[i * ldc + j];
             cij = beta == T(0) ? acc : beta * cij + acc;
         }
+}
+
+// OpenBLAS takes int dimensions: a product beyond them is refused rather than passed on truncated.
+void check_blas_dims(int64_t m, int64_t n, int64_t k, int64_t lda, int64_t ldb, int64_t ldc) {
+    const int64_t top = std::max({m, n, k, lda, ldb, ldc});
+    if (top > (int64_t)INT32_MAX)
+        fail(JDYN_ERR_ARGUMENT, "a matrix product of " + std::to_string(m) + " x " + std::to_string(k) + " by " +
+                                    std::to_string(k) + " x " + std::to_string(n) +
+                                    " is too large for BLAS (dimensions must stay below 2^31)");
 }
 
 inline bool small_product(int64_t m, int64_t n, int64_t k) {
@@ -332,6 +343,7 @@ void linear(const Shape& sx, const Shape& sw, int64_t batch, const T* x, const T
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
           int64_t ldb, float beta, float* c, int64_t ldc) {
     if (m == 0 || n == 0) return;
+    check_blas_dims(m, n, k, lda, ldb, ldc);
     if (k == 0) {
         for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
@@ -346,6 +358,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int
 void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
           int64_t ldb, double beta, double* c, int64_t ldc) {
     if (m == 0 || n == 0) return;
+    check_blas_dims(m, n, k, lda, ldb, ldc);
     if (k == 0) {
         for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == 0.0 ? 0.0 : beta * c[i * ldc + j];
