@@ -14,6 +14,7 @@ import io.jdyn.spi.NativeBuffer;
 import io.jdyn.spi.ProgramHandle;
 import io.jdyn.spi.SolveOutcome;
 import io.jdyn.spi.SolveRequest;
+import io.jdyn.spi.SolveSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -48,21 +49,18 @@ final class FfmBackend implements Backend {
 
     @Override
     public SolveOutcome solve(SolveRequest r) {
-        if (r.batch() > Integer.MAX_VALUE || r.dim() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("batch and dim must each be below 2^31");
-        }
-        FfmBuffer y0 = FfmBuffer.of(r.y0());
-        FfmBuffer ys = FfmBuffer.of(r.ys());
-        FfmBuffer ev = r.eventState() == null ? null : FfmBuffer.of(r.eventState());
-        long perState = r.batch() * r.dim();
-        checkSize(y0, r.dtype(), perState, "y0");
-        checkSize(ys, r.dtype(), perState * r.times().length, "ys");
-        if (ev != null) checkSize(ev, r.dtype(), perState, "event state");
+        SolveSpec spec = r.spec();
+        SolveStructs.checkShape(spec);
+        DType dtype = spec.dtype();
+        long perState = spec.perState();
+        FfmBuffer y0 = FfmBuffer.checked(r.y0(), dtype, perState, "y0");
+        FfmBuffer ys = FfmBuffer.checked(r.ys(), dtype, perState * spec.times().length, "ys");
+        FfmBuffer ev = r.eventState() == null ? null : FfmBuffer.checked(r.eventState(), dtype, perState, "event state");
 
-        int b = (int) r.batch(), d = (int) r.dim();
-        Upcalls.Active active = Upcalls.Active.of(r.field(), r.event(), null, null, r.dtype(), b, d, 0);
+        Upcalls.Active active = Upcalls.Active.of(r.field(), SolveStructs.event(spec), null, null, dtype,
+                (int) spec.batch(), (int) spec.dim(), 0);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cfg = SolveStructs.config(a, r, Upcalls.FIELD_STUB);
+            MemorySegment cfg = SolveStructs.config(a, spec, Upcalls.FIELD_STUB);
             MemorySegment stats = a.allocate(SolveStructs.STATS);
             MemorySegment denseOut = a.allocate(ValueLayout.ADDRESS);
 
@@ -77,25 +75,11 @@ final class FfmBackend implements Backend {
             String message = status == 0 ? "" : lib.lastErrorMessage();
             MemorySegment denseHandle = denseOut.get(ValueLayout.ADDRESS, 0);
             DenseHandle dense = denseHandle.equals(MemorySegment.NULL) ? null : new FfmDense(lib, denseHandle);
-            return new SolveOutcome(status, message, SolveStructs.statLong(stats, "nfe"),
-                    SolveStructs.statLong(stats, "accepted"), SolveStructs.statLong(stats, "rejected"),
-                    SolveStructs.statLong(stats, "n_out"), SolveStructs.statLong(stats, "event_found") != 0,
-                    SolveStructs.statLong(stats, "bad_index"), SolveStructs.statDouble(stats, "t_reached"),
-                    SolveStructs.statDouble(stats, "last_dt"), SolveStructs.statDouble(stats, "event_t"),
-                    SolveStructs.errorHistory(stats), active.error, dense);
+            return SolveStructs.outcome(status, message, stats, active.error, dense);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("native solve failed: " + t, t);
-        }
-    }
-
-    private static void checkSize(FfmBuffer b, DType dtype, long needed, String what) {
-        if (b.dtype() != dtype) {
-            throw new IllegalArgumentException(what + " is " + b.dtype() + " but the solve is " + dtype);
-        }
-        if (b.elements() < needed) {
-            throw new IllegalArgumentException(what + " holds " + b.elements() + " values, " + needed + " needed");
         }
     }
 

@@ -51,6 +51,16 @@ final class FfmBuffer implements NativeBuffer {
         throw new IllegalArgumentException("buffer " + b.getClass().getName() + " does not belong to the FFM backend");
     }
 
+    /** b as an FfmBuffer of a solve in dtype that needs at least {@code needed} values (what names it in messages). */
+    static FfmBuffer checked(NativeBuffer b, DType dtype, long needed, String what) {
+        FfmBuffer f = of(b);
+        if (f.dtype != dtype) throw new IllegalArgumentException(what + " is " + f.dtype + " but the solve is " + dtype);
+        if (f.elements < needed) {
+            throw new IllegalArgumentException(what + " holds " + f.elements + " values, " + needed + " needed");
+        }
+        return f;
+    }
+
     @Override
     public DType dtype() {
         return dtype;

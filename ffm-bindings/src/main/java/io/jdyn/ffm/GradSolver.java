@@ -4,10 +4,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 
 import io.jdyn.DType;
+import io.jdyn.ode.GradOptions;
+import io.jdyn.ode.IntegralLoss;
 import io.jdyn.spi.GradOutcome;
 import io.jdyn.spi.GradRequest;
 import io.jdyn.spi.SolveOutcome;
 import io.jdyn.spi.SolveRequest;
+import io.jdyn.spi.SolveSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
@@ -21,14 +24,13 @@ final class GradSolver {
 
     static GradOutcome solve(JdynLibrary lib, GradRequest g) {
         SolveRequest r = g.solve();
-        if (r.batch() > Integer.MAX_VALUE || r.dim() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("batch and dim must each be below 2^31");
-        }
-        DType dtype = r.dtype();
-        long perState = r.batch() * r.dim();
-        long nTimes = r.times().length;
-        FfmBuffer y0 = checked(r.y0(), dtype, perState, "y0");
-        FfmBuffer ys = checked(r.ys(), dtype, perState * nTimes, "ys");
+        SolveSpec spec = r.spec();
+        SolveStructs.checkShape(spec);
+        DType dtype = spec.dtype();
+        long perState = spec.perState();
+        long nTimes = spec.times().length;
+        FfmBuffer y0 = FfmBuffer.checked(r.y0(), dtype, perState, "y0");
+        FfmBuffer ys = FfmBuffer.checked(r.ys(), dtype, perState * nTimes, "ys");
         FfmProgram program = null;
         FfmBuffer params = null;
         long numParams = g.numParams();
@@ -44,14 +46,14 @@ final class GradSolver {
         } else if (r.field() == null || g.vjp() == null) {
             throw new IllegalArgumentException("a differentiable solve needs a program, or a Java field and its VJP");
         }
-        Upcalls.Active active = Upcalls.Active.of(r.field(), r.event(), g.vjp(), g.integral(), dtype, (int) r.batch(),
-                (int) r.dim(), numParams);
-        boolean wantGrad = g.keepTape() || g.integral() != null;
+        GradOptions gradOptions = g.grad(); // null: forward only, no tape
+        IntegralLoss loss = gradOptions == null ? null : gradOptions.integralLoss();
+        Upcalls.Active active = Upcalls.Active.of(r.field(), SolveStructs.event(spec), g.vjp(),
+                loss == null ? null : loss::value, dtype, (int) spec.batch(), (int) spec.dim(), numParams);
         if (program != null) program.retain();
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cfg = SolveStructs.config(a, r, program == null ? Upcalls.FIELD_STUB : MemorySegment.NULL);
-            MemorySegment grad = wantGrad ? GradStructs.gradOptions(a, g.sensitivity(), g.seminorm(), g.rtol(), g.atol(),
-                    g.maxSteps(), g.integral() == null ? MemorySegment.NULL : Upcalls.INTEGRAL_STUB) : MemorySegment.NULL;
+            MemorySegment cfg = SolveStructs.config(a, spec, program == null ? Upcalls.FIELD_STUB : MemorySegment.NULL);
+            MemorySegment grad = gradOptions == null ? MemorySegment.NULL : GradStructs.gradOptions(a, gradOptions);
             MemorySegment stats = a.allocate(SolveStructs.STATS);
             MemorySegment integralValue = a.allocate(JAVA_DOUBLE);
             MemorySegment tapeOut = g.keepTape() ? a.allocate(ADDRESS) : MemorySegment.NULL;
@@ -75,12 +77,7 @@ final class GradSolver {
                 if (program != null) program.retainAgain(); // the tape's own reference, released when it is freed
                 tape = new FfmTape(lib, tapeHandle, program, params, active, dtype, perState, nTimes, numParams);
             }
-            SolveOutcome outcome = new SolveOutcome(status, message, SolveStructs.statLong(stats, "nfe"),
-                    SolveStructs.statLong(stats, "accepted"), SolveStructs.statLong(stats, "rejected"),
-                    SolveStructs.statLong(stats, "n_out"), SolveStructs.statLong(stats, "event_found") != 0,
-                    SolveStructs.statLong(stats, "bad_index"), SolveStructs.statDouble(stats, "t_reached"),
-                    SolveStructs.statDouble(stats, "last_dt"), SolveStructs.statDouble(stats, "event_t"),
-                    SolveStructs.errorHistory(stats), active.error, null);
+            SolveOutcome outcome = SolveStructs.outcome(status, message, stats, active.error, null);
             return new GradOutcome(outcome, integralValue.get(JAVA_DOUBLE, 0), tape);
         } catch (RuntimeException | Error e) {
             throw e;
@@ -89,14 +86,5 @@ final class GradSolver {
         } finally {
             if (program != null) program.release();
         }
-    }
-
-    private static FfmBuffer checked(io.jdyn.spi.NativeBuffer b, DType dtype, long needed, String what) {
-        FfmBuffer f = FfmBuffer.of(b);
-        if (f.dtype() != dtype) throw new IllegalArgumentException(what + " is " + f.dtype() + " but the solve is " + dtype);
-        if (f.elements() < needed) {
-            throw new IllegalArgumentException(what + " holds " + f.elements() + " values, " + needed + " needed");
-        }
-        return f;
     }
 }

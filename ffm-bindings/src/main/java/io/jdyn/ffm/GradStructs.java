@@ -4,6 +4,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import io.jdyn.ode.GradOptions;
 import io.jdyn.spi.LayerSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
@@ -94,16 +95,18 @@ final class GradStructs {
     private static final long DF_VJP_CTX = offset(DIFF_FIELD, "vjp_ctx");
     private static final long DF_N_PARAMS = offset(DIFF_FIELD, "n_params");
 
-    /** A jdyn_grad_options in the arena. */
-    static MemorySegment gradOptions(Arena a, int sensitivity, boolean seminorm, double rtol, double atol,
-            long maxSteps, MemorySegment integral) {
+    /**
+     * The jdyn_grad_options of the caller's GradOptions in the arena (the only place they meet the C
+     * struct); an integral loss is the integral upcall stub, which finds its target thread-locally.
+     */
+    static MemorySegment gradOptions(Arena a, GradOptions o) {
         MemorySegment g = a.allocate(GRAD_OPTIONS);
-        g.set(JAVA_LONG, GO_SENSITIVITY, sensitivity);
-        g.set(JAVA_LONG, GO_SEMINORM, seminorm ? 1L : 0L);
-        g.set(JAVA_DOUBLE, GO_RTOL, rtol);
-        g.set(JAVA_DOUBLE, GO_ATOL, atol);
-        g.set(JAVA_LONG, GO_MAX_STEPS, maxSteps);
-        g.set(ADDRESS, GO_INTEGRAL, integral);
+        g.set(JAVA_LONG, GO_SENSITIVITY, o.sensitivity().code());
+        g.set(JAVA_LONG, GO_SEMINORM, o.seminorm() ? 1L : 0L);
+        g.set(JAVA_DOUBLE, GO_RTOL, o.rtol());
+        g.set(JAVA_DOUBLE, GO_ATOL, o.atol());
+        g.set(JAVA_LONG, GO_MAX_STEPS, o.maxSteps());
+        g.set(ADDRESS, GO_INTEGRAL, o.integralLoss() == null ? MemorySegment.NULL : Upcalls.INTEGRAL_STUB);
         g.set(ADDRESS, GO_INTEGRAL_CTX, MemorySegment.NULL);
         return g;
     }

@@ -4,7 +4,13 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
-import io.jdyn.spi.SolveRequest;
+import io.jdyn.ode.Event;
+import io.jdyn.ode.SolveOptions;
+import io.jdyn.ode.StepController;
+import io.jdyn.spi.DenseHandle;
+import io.jdyn.spi.EventInvoker;
+import io.jdyn.spi.SolveOutcome;
+import io.jdyn.spi.SolveSpec;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemoryLayout.PathElement;
@@ -108,42 +114,83 @@ final class SolveStructs {
         return out;
     }
 
-    /** A jdyn_solve_config for the request in the arena, with the given field callback (NULL for a program). */
-    static MemorySegment config(Arena a, SolveRequest r, MemorySegment field) {
+    /**
+     * The jdyn_solve_config of a solve, written in the arena straight from its one description: the
+     * caller's SolveOptions as given, with this call's times, dtype, batch and width. field is the
+     * vector field callback (NULL for a program, which the engine evaluates itself). This is the only
+     * place the options meet the C struct.
+     */
+    static MemorySegment config(Arena a, SolveSpec spec, MemorySegment field) {
+        SolveOptions o = spec.options();
+        boolean adaptive = o.adaptive();
+        double[] grid = o.grid();
+        double[] stepTimes = o.stepTimes();
+        StepController c = o.controller();
+        Event event = o.event();
         MemorySegment cfg = a.allocate(CONFIG);
-        set(cfg, "method", (long) r.method());
-        set(cfg, "dtype", (long) r.dtype().code());
-        set(cfg, "batch", r.batch());
-        set(cfg, "dim", r.dim());
+        set(cfg, "method", (long) o.method().code());
+        set(cfg, "dtype", (long) spec.dtype().code());
+        set(cfg, "batch", spec.batch());
+        set(cfg, "dim", spec.dim());
         set(cfg, "field", field);
-        set(cfg, "times", a.allocateFrom(JAVA_DOUBLE, r.times()));
-        set(cfg, "n_times", (long) r.times().length);
-        set(cfg, "adaptive", r.adaptive() ? 1L : 0L);
-        set(cfg, "rtol", r.rtol());
-        set(cfg, "atol", r.atol());
-        set(cfg, "rtol_vec", array(a, r.rtolPerComponent()));
-        set(cfg, "atol_vec", array(a, r.atolPerComponent()));
-        set(cfg, "norm_weights", array(a, r.normWeights()));
-        set(cfg, "dt", r.dt());
-        set(cfg, "grid", array(a, r.grid()));
-        set(cfg, "n_grid", r.grid() == null ? 0L : (long) r.grid().length);
-        set(cfg, "min_step", r.minStep());
-        set(cfg, "max_step", r.maxStep());
-        set(cfg, "max_steps", r.maxSteps());
-        set(cfg, "step_ts", array(a, r.stepTimes()));
-        set(cfg, "n_step_ts", r.stepTimes() == null ? 0L : (long) r.stepTimes().length);
-        set(cfg, "safety", r.safety());
-        set(cfg, "ifactor", r.ifactor());
-        set(cfg, "dfactor", r.dfactor());
-        set(cfg, "pcoeff", r.pcoeff());
-        set(cfg, "icoeff", r.icoeff());
-        set(cfg, "dcoeff", r.dcoeff());
-        set(cfg, "event", r.event() == null ? MemorySegment.NULL : Upcalls.EVENT_STUB);
-        set(cfg, "event_tol", r.eventTolerance());
-        set(cfg, "event_direction", (long) r.eventDirection());
-        set(cfg, "event_max_check", r.eventMaxCheck());
-        set(cfg, "dense", r.dense() ? 1L : 0L);
+        set(cfg, "times", a.allocateFrom(JAVA_DOUBLE, spec.times()));
+        set(cfg, "n_times", (long) spec.times().length);
+        set(cfg, "adaptive", adaptive ? 1L : 0L);
+        set(cfg, "rtol", o.rtol());
+        set(cfg, "atol", o.atol());
+        set(cfg, "rtol_vec", array(a, o.rtolPerComponent()));
+        set(cfg, "atol_vec", array(a, o.atolPerComponent()));
+        set(cfg, "norm_weights", array(a, normWeights(o.normMask())));
+        // dt is the first step of an adaptive solve (0: Hairer's choice) and the fixed step otherwise (0 with a grid).
+        set(cfg, "dt", adaptive ? o.firstStep() : Double.isNaN(o.dt()) ? 0 : o.dt());
+        set(cfg, "grid", array(a, grid));
+        set(cfg, "n_grid", grid == null ? 0L : (long) grid.length);
+        set(cfg, "min_step", o.minStep());
+        set(cfg, "max_step", o.maxStep());
+        set(cfg, "max_steps", o.maxSteps());
+        set(cfg, "step_ts", array(a, stepTimes));
+        set(cfg, "n_step_ts", stepTimes == null ? 0L : (long) stepTimes.length);
+        set(cfg, "safety", c.safety());
+        set(cfg, "ifactor", c.ifactor());
+        set(cfg, "dfactor", c.dfactor());
+        set(cfg, "pcoeff", c.pcoeff());
+        set(cfg, "icoeff", c.icoeff());
+        set(cfg, "dcoeff", c.dcoeff());
+        set(cfg, "event", event == null ? MemorySegment.NULL : Upcalls.EVENT_STUB);
+        set(cfg, "event_tol", event == null ? 0 : event.tolerance());
+        set(cfg, "event_direction", event == null ? 0L : (long) event.direction().code());
+        set(cfg, "event_max_check", event == null ? 0 : event.maxCheckInterval());
+        set(cfg, "dense", o.dense() ? 1L : 0L);
         return cfg;
+    }
+
+    /** Refuses a state the upcall views cannot address (they index batch and dim as ints). */
+    static void checkShape(SolveSpec spec) {
+        if (spec.batch() > Integer.MAX_VALUE || spec.dim() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("batch and dim must each be below 2^31");
+        }
+    }
+
+    /** The event function of a solve's options as the upcall target, or null. */
+    static EventInvoker event(SolveSpec spec) {
+        Event e = spec.options().event();
+        return e == null ? null : e.function()::value;
+    }
+
+    /** The outcome of a solve from its status, message and the jdyn_solve_stats the engine wrote. */
+    static SolveOutcome outcome(int status, String message, MemorySegment stats, Throwable error, DenseHandle dense) {
+        return new SolveOutcome(status, message, statLong(stats, "nfe"), statLong(stats, "accepted"),
+                statLong(stats, "rejected"), statLong(stats, "n_out"), statLong(stats, "event_found") != 0,
+                statLong(stats, "bad_index"), statDouble(stats, "t_reached"), statDouble(stats, "last_dt"),
+                statDouble(stats, "event_t"), errorHistory(stats), error, dense);
+    }
+
+    /** A seminorm's mask as the engine's norm weights (1 counts, 0 is left out), or null. */
+    private static double[] normWeights(boolean[] mask) {
+        if (mask == null) return null;
+        double[] w = new double[mask.length];
+        for (int i = 0; i < mask.length; i++) w[i] = mask[i] ? 1 : 0;
+        return w;
     }
 
     private static MemorySegment array(Arena a, double[] v) {

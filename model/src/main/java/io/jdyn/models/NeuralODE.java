@@ -64,16 +64,11 @@ public final class NeuralODE implements Block {
     private final Fn fn;
     private final int order;
     private final int dim;
-    private final Method solver;
-    private final Sensitivity sensitivity;
-    private final double rtol;
-    private final double atol;
-    private final double rtolAdjoint;
-    private final double atolAdjoint;
-    private final boolean seminorm;
+    /** How every solve runs (a fixed-step solver without dt adds the evaluation times as its grid per call). */
+    private final SolveOptions options;
+    /** How every solve with a tape is differentiated. */
+    private final GradOptions gradOptions;
     private final double[] sSpan;
-    private final double dt;
-    private final long maxSteps;
     private final SecondOrderField second;
     private final AtomicLong forwardNfe = new AtomicLong();
     private final AtomicLong backwardNfe = new AtomicLong();
@@ -85,16 +80,9 @@ public final class NeuralODE implements Block {
         this.fn = b.fn != null ? b.fn : b.net != null ? b.net : field.fn();
         this.order = b.order;
         this.dim = field.dim();
-        this.solver = b.solver;
-        this.sensitivity = b.sensitivity;
-        this.rtol = b.rtol;
-        this.atol = b.atol;
-        this.rtolAdjoint = b.rtolAdjoint;
-        this.atolAdjoint = b.atolAdjoint;
-        this.seminorm = b.seminorm;
+        this.options = b.solve.build();
+        this.gradOptions = b.grad.build();
         this.sSpan = b.sSpan.clone();
-        this.dt = b.dt;
-        this.maxSteps = b.maxSteps;
         // An Fn's second-order field is native as a whole (see Builder.build); a Sequential's goes through Java.
         this.second = order == 2 && b.fn == null ? new SecondOrderField(field) : null;
     }
@@ -177,8 +165,8 @@ public final class NeuralODE implements Block {
 
     private Solution solve(Tensor x, double[] t) {
         live();
-        Solution s = second == null ? Odeint.odeint(field, x, t, solveOptions(t))
-                : Odeint.odeint((VectorField) second, x, t, solveOptions(t));
+        SolveOptions o = solveOptions(t);
+        Solution s = second == null ? Odeint.odeint(field, x, t, o) : Odeint.odeint((VectorField) second, x, t, o);
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
     }
@@ -199,8 +187,8 @@ public final class NeuralODE implements Block {
     private GradSolution gradSolve(Tensor x, double[] t) {
         live();
         SolveOptions o = solveOptions(t);
-        GradSolution s = second == null ? Odeint.odeint(field, x, t, o, gradOptions())
-                : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions());
+        GradSolution s = second == null ? Odeint.odeint(field, x, t, o, gradOptions)
+                : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions);
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
     }
@@ -314,20 +302,18 @@ public final class NeuralODE implements Block {
 
     // ---------------------------------------------------------------- options
 
-    /** The solve options of a solve evaluated at times t. */
+    /**
+     * The solve options of a solve evaluated at times t: the model's options, built once by its
+     * builder; a fixed-step solver without {@link Builder#dt(double)} steps on t (its grid).
+     */
     public SolveOptions solveOptions(double[] t) {
-        SolveOptions.Builder b = SolveOptions.builder().method(solver).rtol(rtol).atol(atol).maxSteps(maxSteps);
-        if (!Double.isNaN(dt)) {
-            b.dt(dt);
-        } else if (!solver.isAdaptive()) {
-            b.grid(t);
-        }
-        return b.build();
+        if (Double.isNaN(options.dt()) && !options.method().isAdaptive()) return options.toBuilder().grid(t).build();
+        return options;
     }
 
+    /** How the model's solves with a tape are differentiated (built once by its builder). */
     public GradOptions gradOptions() {
-        return GradOptions.builder().sensitivity(sensitivity).seminorm(seminorm).rtol(rtolAdjoint).atol(atolAdjoint)
-                .build();
+        return gradOptions;
     }
 
     // ---------------------------------------------------------------- accessors
@@ -359,27 +345,27 @@ public final class NeuralODE implements Block {
     }
 
     public Method solver() {
-        return solver;
+        return options.method();
     }
 
     public Sensitivity sensitivity() {
-        return sensitivity;
+        return gradOptions.sensitivity();
     }
 
     public double rtol() {
-        return rtol;
+        return options.rtol();
     }
 
     public double atol() {
-        return atol;
+        return options.atol();
     }
 
     public double rtolAdjoint() {
-        return rtolAdjoint;
+        return gradOptions.rtol();
     }
 
     public double atolAdjoint() {
-        return atolAdjoint;
+        return gradOptions.atol();
     }
 
     /** The integration interval of {@link #forward(Tensor)} and {@link #trace(Tensor)}. */
@@ -462,15 +448,15 @@ public final class NeuralODE implements Block {
     public String toString() {
         StringBuilder sb = new StringBuilder("Neural ODE:\n");
         sb.append("\t- order: ").append(order).append('\n');
-        sb.append("\t- solver: ").append(solver.torchName()).append('\n');
+        sb.append("\t- solver: ").append(solver().torchName()).append('\n');
         sb.append("\t- integration interval: ").append(num(sSpan[0])).append(" to ").append(num(sSpan[sSpan.length - 1]))
                 .append('\n');
         sb.append("\t- num_checkpoints: ").append(sSpan.length).append('\n');
-        sb.append("\t- tolerances: relative ").append(num(rtol)).append(" absolute ").append(num(atol)).append('\n');
-        sb.append("\t- sensitivity: ").append(sensitivity.torchName());
-        if (sensitivity != Sensitivity.AUTOGRAD) {
-            sb.append(" (adjoint tolerances: relative ").append(num(rtolAdjoint)).append(" absolute ")
-                    .append(num(atolAdjoint)).append(seminorm ? ", seminorm" : "").append(')');
+        sb.append("\t- tolerances: relative ").append(num(rtol())).append(" absolute ").append(num(atol())).append('\n');
+        sb.append("\t- sensitivity: ").append(sensitivity().torchName());
+        if (sensitivity() != Sensitivity.AUTOGRAD) {
+            sb.append(" (adjoint tolerances: relative ").append(num(rtolAdjoint())).append(" absolute ")
+                    .append(num(atolAdjoint())).append(gradOptions.seminorm() ? ", seminorm" : "").append(')');
         }
         sb.append('\n');
         sb.append("\t- num_parameters: ").append(field.numParams()).append('\n');
@@ -513,16 +499,13 @@ public final class NeuralODE implements Block {
         private DType dtype = DType.FLOAT32;
         private long seed = ThreadLocalRandom.current().nextLong();
         private int order = 1;
-        private Method solver = Method.DOPRI5;
-        private Sensitivity sensitivity = Sensitivity.AUTOGRAD;
-        private double rtol = 1e-4;
-        private double atol = 1e-4;
-        private double rtolAdjoint = 1e-4;
-        private double atolAdjoint = 1e-4;
-        private boolean seminorm = true;
+        // The model's one description of its solves, with torchdyn's defaults: dopri5, rtol = atol = 1e-4, at
+        // most 10,000 steps; autograd, adjoint tolerances 1e-4, the seminorm on.
+        private final SolveOptions.Builder solve = SolveOptions.builder().method(Method.DOPRI5).rtol(1e-4).atol(1e-4)
+                .maxSteps(10_000);
+        private final GradOptions.Builder grad = GradOptions.builder().sensitivity(Sensitivity.AUTOGRAD).seminorm(true)
+                .rtol(1e-4).atol(1e-4);
         private double[] sSpan = {0, 1};
-        private double dt = Double.NaN;
-        private long maxSteps = 10_000;
 
         private Builder(NeuralField field, Sequential net, Fn fn, int dim) {
             this.field = field;
@@ -552,51 +535,51 @@ public final class NeuralODE implements Block {
 
         /** By torchdyn's name ("dopri5", "tsit5", "rk4", "euler", ...). */
         public Builder solver(String name) {
-            solver = Method.of(name);
+            solve.method(Method.of(name));
             return this;
         }
 
         public Builder solver(Method m) {
-            solver = Objects.requireNonNull(m, "solver");
+            solve.method(Objects.requireNonNull(m, "solver"));
             return this;
         }
 
         /** "autograd" (default), "adjoint", "interpolated_adjoint". */
         public Builder sensitivity(String name) {
-            sensitivity = Sensitivity.of(name);
+            grad.sensitivity(Sensitivity.of(name));
             return this;
         }
 
         public Builder sensitivity(Sensitivity s) {
-            sensitivity = Objects.requireNonNull(s, "sensitivity");
+            grad.sensitivity(Objects.requireNonNull(s, "sensitivity"));
             return this;
         }
 
         public Builder rtol(double v) {
-            rtol = positive(v, "rtol");
+            solve.rtol(positive(v, "rtol"));
             return this;
         }
 
         public Builder atol(double v) {
-            atol = positive(v, "atol");
+            solve.atol(positive(v, "atol"));
             return this;
         }
 
         /** The backward solve's relative tolerance (adjoint modes). */
         public Builder rtolAdjoint(double v) {
-            rtolAdjoint = positive(v, "rtolAdjoint");
+            grad.rtol(positive(v, "rtolAdjoint"));
             return this;
         }
 
         /** The backward solve's absolute tolerance (adjoint modes). */
         public Builder atolAdjoint(double v) {
-            atolAdjoint = positive(v, "atolAdjoint");
+            grad.atol(positive(v, "atolAdjoint"));
             return this;
         }
 
         /** The adjoint's seminorm (default on). */
         public Builder seminorm(boolean on) {
-            seminorm = on;
+            grad.seminorm(on);
             return this;
         }
 
@@ -610,14 +593,14 @@ public final class NeuralODE implements Block {
 
         /** Fixed steps of this size (any solver); default: adaptive, or the evaluation times for fixed-step solvers. */
         public Builder dt(double h) {
-            dt = positive(h, "dt");
+            solve.dt(positive(h, "dt"));
             return this;
         }
 
         /** The most steps per solve (default 10,000). */
         public Builder maxSteps(long n) {
             if (n < 1) throw new IllegalArgumentException("maxSteps must be >= 1, got " + n);
-            maxSteps = n;
+            solve.maxSteps(n);
             return this;
         }
 

@@ -7,7 +7,6 @@ import io.jdyn.spi.Backends;
 import io.jdyn.spi.FieldInvoker;
 import io.jdyn.spi.GradOutcome;
 import io.jdyn.spi.GradRequest;
-import io.jdyn.spi.IntegralInvoker;
 import io.jdyn.spi.NativeBuffer;
 import io.jdyn.spi.ProgramHandle;
 import io.jdyn.spi.SolveOutcome;
@@ -29,12 +28,11 @@ final class GradSolves {
         checkField(f, s);
         s.refuseEventsAndDense("a NeuralField solve");
         Backend backend = Backends.get();
-        NativeBuffer ys = backend.allocate(s.dtype, Math.multiplyExact(s.perState(), (long) s.t.length));
-        GradRequest r = new GradRequest(s.request(null, ys, null), f.program(), f.paramsBuffer(), null, 0, false,
-                GradRequest.ADJOINT, true, 0, 0, 0, null);
+        NativeBuffer ys = s.allocateYs(backend);
+        GradRequest r = new GradRequest(s.request(null, ys, null), f.program(), f.paramsBuffer(), null, 0, null);
         SolveOutcome out = run(backend, r, ys).outcome();
-        return new Solution(Tensor.wrap(ys, s.ysShape(out.outputs())), Arrays.copyOf(s.t, (int) out.outputs()),
-                Failures.stats(out), null, Double.NaN, null);
+        return new Solution(Tensor.wrap(ys, s.ysShape(out.outputs())), s.ts(out.outputs()), Failures.stats(out), null,
+                Double.NaN, null);
     }
 
     static GradSolution solve(NeuralField f, SolveSetup s, GradOptions g) {
@@ -55,7 +53,7 @@ final class GradSolves {
     static GradSolution solve(DifferentiableVectorField f, SolveSetup s, GradOptions g) {
         int n = f.numParams();
         if (n < 0) throw new IllegalArgumentException("numParams() must be >= 0, got " + n);
-        Supplier<GradSolution.ParamGrad> target = () -> GradSolution.ownedZeros(s.dtype, n);
+        Supplier<GradSolution.ParamGrad> target = () -> GradSolution.ownedZeros(s.spec.dtype(), n);
         return taped(s, g, null, null, f::vjp, f::evaluate, n, target);
     }
 
@@ -64,17 +62,13 @@ final class GradSolves {
             Supplier<GradSolution.ParamGrad> target) {
         s.refuseEventsAndDense("a solve with gradients");
         Backend backend = Backends.get();
-        NativeBuffer ys = backend.allocate(s.dtype, Math.multiplyExact(s.perState(), (long) s.t.length));
-        IntegralLoss loss = g.integralLoss();
-        IntegralInvoker integral = loss == null ? null : loss::value;
-        GradRequest r = new GradRequest(s.request(forward, ys, null), program, params, vjp, numParams, true,
-                g.sensitivity().code(), g.seminorm(), g.rtol(), g.atol(), g.maxSteps(), integral);
+        NativeBuffer ys = s.allocateYs(backend);
+        GradRequest r = new GradRequest(s.request(forward, ys, null), program, params, vjp, numParams, g);
         GradOutcome out = run(backend, r, ys);
         SolveOutcome o = out.outcome();
         try {
-            return new GradSolution(Tensor.wrap(ys, s.ysShape(o.outputs())), Arrays.copyOf(s.t, (int) o.outputs()),
-                    Failures.stats(o), g.sensitivity(), out.integralValue(), loss != null, s.stateShape, out.tape(),
-                    target);
+            return new GradSolution(Tensor.wrap(ys, s.ysShape(o.outputs())), s.ts(o.outputs()), Failures.stats(o),
+                    g.sensitivity(), out.integralValue(), g.integralLoss() != null, s.stateShape, out.tape(), target);
         } catch (RuntimeException | Error e) {
             ys.close();
             out.tape().close();
@@ -107,12 +101,12 @@ final class GradSolves {
     private static void checkField(NeuralField f, SolveSetup s) {
         if (f.isClosed()) throw new IllegalStateException("the NeuralField is closed");
         f.requireVectorField();
-        if (f.dim() != s.dim) {
-            throw new IllegalArgumentException("the NeuralField has width " + f.dim() + " but y0 has dim " + s.dim
-                    + " (shape " + Arrays.toString(s.stateShape) + ")");
+        if (f.dim() != s.spec.dim()) {
+            throw new IllegalArgumentException("the NeuralField has width " + f.dim() + " but y0 has dim "
+                    + s.spec.dim() + " (shape " + Arrays.toString(s.stateShape) + ")");
         }
-        if (f.dtype() != s.dtype) {
-            throw new IllegalArgumentException("the NeuralField is " + f.dtype() + " but y0 is " + s.dtype);
+        if (f.dtype() != s.spec.dtype()) {
+            throw new IllegalArgumentException("the NeuralField is " + f.dtype() + " but y0 is " + s.spec.dtype());
         }
     }
 }

@@ -7,7 +7,6 @@ import io.jdyn.spi.Backends;
 import io.jdyn.spi.NativeBuffer;
 import io.jdyn.spi.SolveOutcome;
 import io.jdyn.spi.SolveRequest;
-import java.util.Arrays;
 import java.util.Objects;
 
 /**
@@ -42,9 +41,8 @@ public final class Odeint {
         SolveSetup s = SolveSetup.check(f, y0, t, options);
         if (f instanceof NeuralField nf) return GradSolves.inference(nf, s);
         Backend backend = Backends.get();
-        NativeBuffer ys = backend.allocate(s.dtype, Math.multiplyExact(s.perState(), (long) t.length));
-        Event event = options.event();
-        NativeBuffer eventState = event == null ? null : backend.allocate(s.dtype, s.perState());
+        NativeBuffer ys = s.allocateYs(backend);
+        NativeBuffer eventState = options.event() == null ? null : backend.allocate(s.spec.dtype(), s.spec.perState());
         SolveRequest request = s.request(f::evaluate, ys, eventState);
         SolveOutcome out;
         try {
@@ -70,9 +68,9 @@ public final class Odeint {
                 eventState.close();
             }
         }
-        DenseInterpolant dense = out.dense() == null ? null : new DenseInterpolant(out.dense(), s.dtype, s.stateShape);
-        return new Solution(ysTensor, Arrays.copyOf(t, (int) out.outputs()), stats, dense, out.eventTime(),
-                eventTensor);
+        DenseInterpolant dense = out.dense() == null ? null
+                : new DenseInterpolant(out.dense(), s.spec.dtype(), s.stateShape);
+        return new Solution(ysTensor, s.ts(out.outputs()), stats, dense, out.eventTime(), eventTensor);
     }
 
     /**

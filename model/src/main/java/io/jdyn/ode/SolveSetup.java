@@ -2,26 +2,26 @@ package io.jdyn.ode;
 
 import io.jdyn.DType;
 import io.jdyn.Tensor;
+import io.jdyn.spi.Backend;
 import io.jdyn.spi.FieldInvoker;
 import io.jdyn.spi.NativeBuffer;
 import io.jdyn.spi.SolveRequest;
+import io.jdyn.spi.SolveSpec;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * Internal: the checks every solve makes on y0, the times and the options, and the
- * {@link SolveRequest} they describe. Shared by the plain, the layer-program and the gradient solves.
+ * Internal: the checks every solve makes on y0, the times and the options, and the {@link SolveSpec}
+ * they resolve to (the options as given, with the times, dtype, batch and width of this call): the one
+ * description every request carries down to the backend. Shared by the plain, the program and the
+ * gradient solves.
  */
 final class SolveSetup {
     private static final System.Logger LOG = System.getLogger("io.jdyn.ode");
 
     final Tensor y0;
     final long[] stateShape;
-    final long batch;
-    final long dim;
-    final DType dtype;
-    final double[] t;
-    final SolveOptions options;
+    final SolveSpec spec;
 
     private SolveSetup(Tensor y0, double[] t, SolveOptions options) {
         this.y0 = y0;
@@ -29,11 +29,9 @@ final class SolveSetup {
         if (stateShape.length > 2) {
             throw new IllegalArgumentException("y0 must be [dim] or [batch, dim], got shape " + Arrays.toString(stateShape));
         }
-        this.batch = stateShape.length == 2 ? stateShape[0] : 1;
-        this.dim = stateShape[stateShape.length - 1];
-        this.dtype = y0.dtype();
-        this.t = t.clone();
-        this.options = options;
+        long batch = stateShape.length == 2 ? stateShape[0] : 1;
+        long dim = stateShape[stateShape.length - 1];
+        this.spec = new SolveSpec(options, t.clone(), y0.dtype(), batch, dim);
     }
 
     /** Checks the arguments (IllegalArgumentException with the reason) and warns about float32 precision. */
@@ -44,46 +42,37 @@ final class SolveSetup {
         Objects.requireNonNull(options, "options");
         y0.nativeBuffer(); // throws when closed
         SolveSetup s = new SolveSetup(y0, t, options);
+        long dim = s.spec.dim();
         if (t.length < 2) {
             throw new IllegalArgumentException("t needs at least two times (t0 and one output time), got " + t.length);
         }
-        checkLength(options.rtolPerComponent(), s.dim, "rtol");
-        checkLength(options.atolPerComponent(), s.dim, "atol");
+        checkLength(options.rtolPerComponent(), dim, "rtol");
+        checkLength(options.atolPerComponent(), dim, "atol");
         boolean[] mask = options.normMask();
-        if (mask != null && mask.length != s.dim) {
-            throw new IllegalArgumentException("normMask has " + mask.length + " entries but the state has dim " + s.dim);
+        if (mask != null && mask.length != dim) {
+            throw new IllegalArgumentException("normMask has " + mask.length + " entries but the state has dim " + dim);
         }
         if (!options.adaptive() && Double.isNaN(options.dt()) && options.grid() == null) {
             throw new IllegalArgumentException("method " + options.method() + " is fixed-step: give a step with dt(...)"
                     + " or a grid with grid(...)");
         }
-        if (options.adaptive()) warnIfBelowPrecision(s.dtype, options);
+        if (options.adaptive()) warnIfBelowPrecision(s.spec.dtype(), options);
         return s;
     }
 
-    long perState() {
-        return batch * dim;
+    /** ys for every output time, [times, batch, dim] in the solve's dtype. */
+    NativeBuffer allocateYs(Backend backend) {
+        return backend.allocate(spec.dtype(), Math.multiplyExact(spec.perState(), (long) spec.times().length));
     }
 
-    /** The request for this solve with the given field (null for a layer program) and buffers. */
+    /** The request for this solve with the given field (null for a program) and buffers. */
     SolveRequest request(FieldInvoker field, NativeBuffer ys, NativeBuffer eventState) {
-        boolean[] mask = options.normMask();
-        double[] weights = null;
-        if (mask != null) {
-            weights = new double[mask.length];
-            for (int i = 0; i < mask.length; i++) weights[i] = mask[i] ? 1 : 0;
-        }
-        boolean adaptive = options.adaptive();
-        StepController c = options.controller();
-        Event event = options.event();
-        return new SolveRequest(options.method().code(), dtype, batch, dim, field, t.clone(), adaptive,
-                options.rtol(), options.atol(), options.rtolPerComponent(), options.atolPerComponent(), weights,
-                adaptive ? options.firstStep() : (Double.isNaN(options.dt()) ? 0 : options.dt()), options.grid(),
-                options.minStep(), options.maxStep(), options.maxSteps(), options.stepTimes(), c.safety(),
-                c.ifactor(), c.dfactor(), c.pcoeff(), c.icoeff(), c.dcoeff(),
-                event == null ? null : event.function()::value, event == null ? 0 : event.tolerance(),
-                event == null ? 0 : event.direction().code(), event == null ? 0 : event.maxCheckInterval(),
-                options.dense(), y0.nativeBuffer(), ys, eventState);
+        return new SolveRequest(spec, field, y0.nativeBuffer(), ys, eventState);
+    }
+
+    /** The output times the engine reached: the first {@code outputs} of t. */
+    double[] ts(long outputs) {
+        return Arrays.copyOf(spec.times(), (int) outputs);
     }
 
     /** [outputs, *y0.shape]. */
@@ -96,6 +85,7 @@ final class SolveSetup {
 
     /** Refuses what a solve of a differentiable field (a layer program, or any solve with gradients) cannot do. */
     void refuseEventsAndDense(String what) {
+        SolveOptions options = spec.options();
         if (options.event() != null) {
             throw new IllegalArgumentException("terminal events are not supported in " + what
                     + "; solve a plain Java VectorField for events");
