@@ -322,10 +322,11 @@ std::vector<int32_t> vjp(Graph& g, const std::vector<int32_t>& outs, const std::
         bool needed = false;
         for (int32_t j : n.in) needed |= from_wrt[(size_t)j] != 0;
         if (!needed) continue;
+        // A copy: the rules and the sums below add nodes, which may move the graph's storage.
+        const std::vector<int32_t> ins = n.in;
         const std::vector<int32_t> contrib = vjp_rule(g, i, c);
-        const Node& m = g.node(i);
         for (size_t k = 0; k < contrib.size(); ++k) {
-            const int32_t j = m.in[k];
+            const int32_t j = ins[k];
             if (contrib[k] == kZero || !from_wrt[(size_t)j]) continue;
             ct[(size_t)j] = add_opt(g, ct[(size_t)j], contrib[k]);
         }

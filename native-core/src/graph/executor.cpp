@@ -97,6 +97,17 @@ Executor<T>::Executor(std::shared_ptr<const Graph> g, std::vector<bool> accumula
         if (uses[(size_t)o] == 1 && !accumulate_[k] && !is_leaf(G.node(o).op)) direct_[(size_t)o] = (int32_t)k;
     }
     ptr_.assign((size_t)G.size(), nullptr);
+    // Each node's input shapes, side by side, and whether it reads the time: what run_op needs besides
+    // the pointers, computed once rather than per evaluation.
+    shape_off_.assign((size_t)G.size(), 0);
+    time_input_.assign((size_t)G.size(), 0);
+    for (int32_t i = 0; i < (int32_t)G.size(); ++i) {
+        shape_off_[(size_t)i] = (int64_t)in_shapes_.size();
+        for (int32_t j : G.node(i).in) {
+            in_shapes_.push_back(G.node(j).shape);
+            time_input_[(size_t)i] |= G.node(j).op == JDYN_OP_TIME;
+        }
+    }
     // Fused chains: node i joins the chain of an input p when i and p are element-wise of one shape, p
     // is read by i alone and is no output, and i's other inputs have its shape or one element.
     std::vector<int> readers((size_t)G.size(), 0);
@@ -229,9 +240,10 @@ void Executor<T>::execute(const T* params, double t, const T* const* args, int64
     if (batch < 1) fail(JDYN_ERR_ARGUMENT, "batch must be >= 1, got " + std::to_string(batch));
     if (planned_batch_ != batch || planned_separate_ != check) plan(batch, check);
     const int32_t n = (int32_t)G.size();
+    const Node* N = G.nodes().data();
     T* arena = arena_.data();
     for (int32_t i = 0; i < n; ++i) {
-        const Node& nd = G.node(i);
+        const Node& nd = N[i];
         switch (nd.op) {
             case JDYN_OP_TIME:
                 arena[off_[(size_t)i]] = (T)t;
@@ -245,21 +257,13 @@ void Executor<T>::execute(const T* params, double t, const T* const* args, int64
         if (!check && tail_[(size_t)i] != i) continue;  // a link of a fused chain: runs with its last node
         T* out = direct_[(size_t)i] >= 0 && !check ? outs[direct_[(size_t)i]] : arena + off_[(size_t)i];
         const size_t nin = nd.in.size();
-        if (in_shapes_.size() < nin) {
-            in_shapes_.resize(nin);
-            in_ptrs_.resize(nin);
-        }
-        bool time_input = false;
-        for (size_t k = 0; k < nin; ++k) {
-            const Node& x = G.node(nd.in[k]);
-            in_shapes_[k] = x.shape;
-            in_ptrs_[k] = ptr_[(size_t)nd.in[k]];
-            time_input |= x.op == JDYN_OP_TIME;
-        }
+        if (in_ptrs_.size() < nin) in_ptrs_.resize(nin);
+        for (size_t k = 0; k < nin; ++k) in_ptrs_[k] = ptr_[(size_t)nd.in[k]];
         if (!check && !chain_[(size_t)i].empty())
             run_chain(i, out, batch);
         else
-            run_op<T>(nd, in_shapes_.data(), in_ptrs_.data(), out, batch, t, time_input);
+            run_op<T>(nd, in_shapes_.data() + shape_off_[(size_t)i], in_ptrs_.data(), out, batch, t,
+                      time_input_[(size_t)i] != 0);
         ptr_[(size_t)i] = out;
         if (check) {
             const int64_t cnt = nd.shape.numel(batch);

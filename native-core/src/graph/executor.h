@@ -49,7 +49,9 @@ private:
     std::vector<int64_t> off_;           // per node: offset in arena_ (-1: not in the arena)
     std::vector<T> arena_;
     std::vector<const T*> ptr_;          // per node, this run
-    std::vector<Shape> in_shapes_;       // scratch for run_op
+    std::vector<Shape> in_shapes_;       // every node's input shapes, side by side
+    std::vector<int64_t> shape_off_;     // per node: where its input shapes start in in_shapes_
+    std::vector<char> time_input_;       // per node: whether an input is the time
     std::vector<const T*> in_ptrs_;
 };
 
