@@ -15,9 +15,8 @@ from jdyn import NeuralODE, nn
 
 def main(argv):
     iters = int(argv[1]) if len(argv) > 1 else 1000
-    xs = jdyn.linspace(-2.0, 2.0, 10)
-    x = jdyn.tensor([[v] for v in xs], dtype="float64")
-    y = jdyn.tensor([[v ** 3 + 0.1 * v] for v in xs], dtype="float64")
+    x = jdyn.linspace(-2.0, 2.0, 10, dtype=jdyn.float64).unsqueeze(1)     # [10, 1]
+    y = x ** 3 + 0.1 * x
     f = nn.Sequential(nn.DepthCat(), nn.Linear(2, 20), nn.Tanh(), nn.Linear(20, 1))
     model = NeuralODE(f, solver="dopri5", sensitivity="adjoint", atol=1e-7, rtol=1e-7, dtype="float64")
     # the chapter's initialisation: N(0, 1) for every weight and bias

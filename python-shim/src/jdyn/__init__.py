@@ -18,18 +18,27 @@
 from ._java import (BackendUnavailableError, JdynError, MaxStepsExceededError, NonFiniteGradientError,
                     NonFiniteValueError, SolveError, StepSizeUnderflowError, TensorClosedError, VectorFieldError,
                     host, jcall, jtype)
-from ._tensor import Tensor, as_tensor, enable_grad, is_grad_enabled, linspace, no_grad, set_grad_enabled, tensor
+from ._tensor import (Tensor, arange, as_tensor, empty, enable_grad, eye, float32, float64, from_numpy, full,
+                      initial_seed, int64, is_grad_enabled, linspace, manual_seed, no_grad, ones, rand, rand_like,
+                      randint, randn, randn_like, randperm, set_grad_enabled, tensor, zeros, hstack, vstack)
 from ._trace import SymTensor, TracedField, TracingError, trace
 from . import nn, optim, datasets, numerics, train, autograd
-from .functional import (abs, amax, amin, bmm, cat, clamp, clip, concat, cos, cosh, elu, exp, expm1, flatten,
-                         full_like, leaky_relu, log, log1p, log_softmax, matmul, max, maximum, mean, min, minimum, mm,
-                         neg, norm, ones_like, pow, reciprocal, relu, reshape, rsqrt, sigmoid, sign, silu, sin, sinh,
-                         softmax, softplus, sqrt, square, squeeze, stack, sum, tan, tanh, transpose, unsqueeze, where,
-                         zeros_like)
+from .functional import (abs, amax, amin, bmm, cat, clamp, clip, concat, concatenate, cos, cosh, elu, exp, expm1,
+                         flatten, full_like, leaky_relu, linear, log, log1p, log_softmax, logsumexp, matmul, max,
+                         maximum, mean, min, minimum, mm, neg, norm, ones_like, pow, reciprocal, relu, reshape, rsqrt,
+                         sigmoid, sign, silu, sin, sinh, softmax, softplus, sqrt, square, squeeze, stack, sum, t, tan,
+                         tanh, transpose, unsqueeze, where, zeros_like)
 from .models import NeuralODE
 from .train import Trainer
 
 __version__ = "0.1.0"
+
+# torch's other dtype spellings: jdyn.float is float32, jdyn.double float64, jdyn.long int64 (this module's
+# own code calls builtins.float, since these names shadow Python's)
+import builtins as _builtins
+double = "float64"
+long = "int64"
+float = "float32"   # noqa: A001
 
 
 @jcall
@@ -61,7 +70,7 @@ def load(path, vector_field=None, solver=None, sensitivity=None):
                              "jdyn.load(path, f)" % (path, arch.get("fn")))
         kw = {}
         if "rtol" in meta and "atol" in meta:
-            kw = dict(rtol=float(str(meta["rtol"])), atol=float(str(meta["atol"])))
+            kw = dict(rtol=_builtins.float(str(meta["rtol"])), atol=_builtins.float(str(meta["atol"])))
         model = NeuralODE(vector_field, solver=solver or (str(meta["solver"]) if "solver" in meta else "tsit5"),
                           sensitivity=sensitivity or (str(meta["sensitivity"]) if "sensitivity" in meta else "autograd"),
                           dim=int(arch["dim"]), dtype=str(arch["dtype"]), **kw)
@@ -72,6 +81,6 @@ def load(path, vector_field=None, solver=None, sensitivity=None):
     b = b.solver(solver or (str(meta["solver"]) if "solver" in meta else "tsit5"))
     b = b.sensitivity(sensitivity or (str(meta["sensitivity"]) if "sensitivity" in meta else "autograd"))
     if "rtol" in meta and "atol" in meta:
-        b = b.rtol(float(str(meta["rtol"]))).atol(float(str(meta["atol"])))
+        b = b.rtol(_builtins.float(str(meta["rtol"]))).atol(_builtins.float(str(meta["atol"])))
     j = b.build()
     return NeuralODE(None, solver=str(j.solver().torchName()), sensitivity=str(j.sensitivity().torchName()), _java=j)

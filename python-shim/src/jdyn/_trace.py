@@ -142,11 +142,9 @@ class _Trace:
 
     def constant(self, tensor):
         """A concrete jdyn.Tensor used in the trace: baked in as a constant (as torch.jit.trace does)."""
-        if tensor._value is not None:
-            return SymTensor(self.graph.scalar(float(tensor._value)))
         if tensor._ints is not None:
             raise refuse("an integer label tensor cannot enter a traced field")
-        shape = [int(v) for v in tensor._j.shape()]
+        shape = list(tensor.shape)
         data = tensor._j.toDoubleArray()
         if not shape:
             return SymTensor(self.graph.scalar(float(data[0])))

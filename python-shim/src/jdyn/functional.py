@@ -1,12 +1,13 @@
 """jdyn.nn.functional (torch.nn.functional's names) and the tensor functions of jdyn (jdyn.tanh(x),
 jdyn.cat, jdyn.where, ...). Each works on a traced tensor inside a vector field being traced (see
-jdyn._trace); on a concrete jdyn.Tensor where the eager tensor has the operation (exp, log, tanh, sqrt, abs,
-sum, mean); on a Python number where math has it."""
+jdyn._trace), on a concrete jdyn.Tensor (eagerly, natively, with autograd: see jdyn._tensor), and on a
+Python number where math has it."""
 import builtins
 import math
 
 from . import _trace
 from ._trace import TracingError  # noqa: F401  (re-exported)
+from . import _tensor
 from ._tensor import Tensor
 
 
@@ -14,15 +15,12 @@ def _traced(*xs):
     return _trace.involves_sym(*xs)
 
 
-def _unary(name, number_fn=None, eager=False):
+def _unary(name, number_fn=None):
     def fn(x, *args, **kwargs):
         if _traced(x):
             return getattr(_trace.as_sym(x, name), name)(*args, **kwargs)
         if isinstance(x, Tensor):
-            if eager and not args and not kwargs:
-                return getattr(x, name)()
-            raise NotImplementedError("jdyn.%s of a concrete tensor is not implemented: it is one of the operations of "
-                                      "a traced vector field (NeuralODE(f), jdyn.trace(f))" % name)
+            return getattr(x, name)(*args, **kwargs)
         if number_fn is not None and isinstance(x, (int, float)):
             return number_fn(x, *args, **kwargs)
         raise TypeError("jdyn.%s takes a tensor, got %r" % (name, x))
@@ -39,11 +37,11 @@ def _softplus(v, beta=1.0, threshold=20.0):
     return v if beta * v > threshold else math.log1p(math.exp(beta * v)) / beta
 
 
-exp = _unary("exp", math.exp, True)
-log = _unary("log", math.log, True)
-sqrt = _unary("sqrt", math.sqrt, True)
-abs = _unary("abs", builtins.abs, True)
-tanh = _unary("tanh", math.tanh, True)
+exp = _unary("exp", math.exp)
+log = _unary("log", math.log)
+sqrt = _unary("sqrt", math.sqrt)
+abs = _unary("abs", builtins.abs)
+tanh = _unary("tanh", math.tanh)
 sin = _unary("sin", math.sin)
 cos = _unary("cos", math.cos)
 tan = _unary("tan", math.tan)
@@ -75,10 +73,7 @@ def _reduction(name):
         if _traced(x):
             return getattr(_trace.as_sym(x, name), name)(*args, **kwargs)
         if isinstance(x, Tensor):
-            if not args and not kwargs and name in ("sum", "mean"):
-                return getattr(x, name)()
-            raise NotImplementedError("jdyn.%s(dim=...) of a concrete tensor is not implemented: it is an operation "
-                                      "of a traced vector field" % name)
+            return getattr(x, name)(*args, **kwargs)
         if name == "mean":
             raise TypeError("jdyn.mean takes a tensor, got %r" % (x,))
         return getattr(builtins, name)(x, *args, **kwargs)   # sum([1, 2]), max(a, b): Python's own
@@ -93,130 +88,81 @@ max = _reduction("max")
 min = _reduction("min")
 
 
-def amax(x, dim, keepdim=False):
-    return _trace.as_sym(x, "amax").amax(dim, keepdim)
+def _either(name, traced, eager, *operands):
+    """A function of tensors: the tracer's when an operand is traced, else the eager tensor's."""
+    def fn(*args, **kwargs):
+        flat = []
+        for a in args:
+            if isinstance(a, (list, tuple)):
+                flat.extend(a)
+            else:
+                flat.append(a)
+        if _traced(*flat):
+            return traced(*args, **kwargs)
+        return eager(*args, **kwargs)
+    fn.__name__ = name
+    fn.__doc__ = (eager.__doc__ or traced.__doc__ or "torch.%s" % name)
+    return fn
 
 
-def amin(x, dim, keepdim=False):
-    return _trace.as_sym(x, "amin").amin(dim, keepdim)
+def _sym(name, method):
+    return lambda x, *a, **k: getattr(_trace.as_sym(x, name), method)(*a, **k)
 
 
-def _traced_only(name):
-    def wrap(f):
-        def fn(*args, **kwargs):
-            if _trace.current() is None:
-                raise NotImplementedError("jdyn.%s is an operation of a traced vector field (NeuralODE(f), "
-                                          "jdyn.trace(f))" % name)
-            return f(*args, **kwargs)
-        fn.__name__ = name
-        fn.__doc__ = f.__doc__
-        return fn
-    return wrap
+def _ten(method):
+    return lambda x, *a, **k: getattr(x if isinstance(x, Tensor) else _tensor.tensor(x), method)(*a, **k)
 
 
-@_traced_only("cat")
-def cat(tensors, dim=0):
-    """torch.cat: joins tensors along dim (the other dimensions must agree)."""
-    return _trace.cat(tensors, dim)
-
-
+amax = _either("amax", _sym("amax", "amax"), _ten("amax"))
+amin = _either("amin", _sym("amin", "amin"), _ten("amin"))
+cat = _either("cat", _trace.cat, _tensor.cat)
 concat = cat
 concatenate = cat
-
-
-@_traced_only("stack")
-def stack(tensors, dim=0):
-    """torch.stack: tensors of one shape along a new dimension dim (the batch stays first)."""
-    return _trace.stack(tensors, dim)
-
-
-@_traced_only("where")
-def where(condition, input, other):
-    """torch.where: input where condition is non-zero, else other (what `if` on a tensor must become)."""
-    return _trace.where(condition, input, other)
-
-
-@_traced_only("maximum")
-def maximum(input, other):
-    return _trace.maximum(input, other)
-
-
-@_traced_only("minimum")
-def minimum(input, other):
-    return _trace.minimum(input, other)
-
-
-@_traced_only("matmul")
-def matmul(input, other):
-    return _trace.matmul(input, other)
-
-
+stack = _either("stack", _trace.stack, _tensor.stack)
+where = _either("where", _trace.where, _tensor.where)
+maximum = _either("maximum", _trace.maximum, _tensor.maximum)
+minimum = _either("minimum", _trace.minimum, _tensor.minimum)
+matmul = _either("matmul", _trace.matmul, _tensor.matmul)
 mm = matmul
+bmm = _either("bmm", _trace.matmul, _tensor.bmm)
+zeros_like = _either("zeros_like", lambda x, **k: _trace.full_like(x, 0.0), _tensor.zeros_like)
+ones_like = _either("ones_like", lambda x, **k: _trace.full_like(x, 1.0), _tensor.ones_like)
+full_like = _either("full_like", lambda x, v, **k: _trace.full_like(x, v), _tensor.full_like)
+reshape = _either("reshape", lambda x, shape: _trace.as_sym(x, "reshape").reshape(*shape),
+                  lambda x, shape: x.reshape(*shape))
+transpose = _either("transpose", _sym("transpose", "transpose"), _ten("transpose"))
+flatten = _either("flatten", _sym("flatten", "flatten"), _ten("flatten"))
+unsqueeze = _either("unsqueeze", _sym("unsqueeze", "unsqueeze"), _ten("unsqueeze"))
+squeeze = _either("squeeze", _sym("squeeze", "squeeze"), _ten("squeeze"))
+norm = _either("norm", _sym("norm", "norm"), _ten("norm"))
+logsumexp = _either("logsumexp", _sym("logsumexp", "logsumexp"), _ten("logsumexp"))
 
 
-@_traced_only("bmm")
-def bmm(input, other):
-    return _trace.matmul(input, other)
-
-
-@_traced_only("zeros_like")
-def zeros_like(input):
-    return _trace.full_like(input, 0.0)
-
-
-@_traced_only("ones_like")
-def ones_like(input):
-    return _trace.full_like(input, 1.0)
-
-
-@_traced_only("full_like")
-def full_like(input, fill_value):
-    return _trace.full_like(input, fill_value)
-
-
-@_traced_only("linear")
-def linear(input, weight, bias=None):
-    """torch.nn.functional.linear: input W^T + b."""
+def _traced_linear(input, weight, bias=None):
     x, w = _trace.as_sym(input, "linear"), _trace.as_sym(weight, "linear")
     b = None if bias is None else _trace.as_sym(bias, "linear")._s
     return _trace.SymTensor(_trace._jop("linear of shapes %s and %s" % (x.shape, w.shape), x._s.linear, w._s, b))
 
 
-@_traced_only("reshape")
-def reshape(input, shape):
-    return _trace.as_sym(input, "reshape").reshape(*shape)
-
-
-@_traced_only("transpose")
-def transpose(input, dim0, dim1):
-    return _trace.as_sym(input, "transpose").transpose(dim0, dim1)
+linear = _either("linear", _traced_linear, _tensor.linear)
+linear.__doc__ = "torch.nn.functional.linear: input W^T + b."
 
 
 def pow(input, exponent, *mod):
-    """torch.pow inside a traced field; Python's pow for numbers."""
+    """torch.pow on tensors (traced or eager); Python's pow for numbers."""
     if _traced(input, exponent):
         return _trace.as_sym(input, "pow") ** exponent
+    if isinstance(input, Tensor):
+        return input ** exponent
+    if isinstance(exponent, Tensor):
+        return input ** exponent
     return builtins.pow(input, exponent, *mod)
 
 
-@_traced_only("flatten")
-def flatten(input, start_dim=0, end_dim=-1):
-    return _trace.as_sym(input, "flatten").flatten(start_dim, end_dim)
-
-
-@_traced_only("unsqueeze")
-def unsqueeze(input, dim):
-    return _trace.as_sym(input, "unsqueeze").unsqueeze(dim)
-
-
-@_traced_only("squeeze")
-def squeeze(input, dim=None):
-    return _trace.as_sym(input, "squeeze").squeeze(dim)
-
-
-@_traced_only("norm")
-def norm(input, p=2, dim=None, keepdim=False):
-    return _trace.as_sym(input, "norm").norm(p, dim, keepdim)
+def cross_entropy(input, target, reduction="mean"):
+    """torch.nn.functional.cross_entropy of logits [batch, classes] and integer labels."""
+    from .nn import CrossEntropyLoss
+    return CrossEntropyLoss(reduction=reduction)(input, target)
 
 
 def mse_loss(input, target, reduction="mean"):

@@ -1,34 +1,42 @@
 """NeuralODE with torchdyn's spelling, on jdyn's native solver core."""
 from ._java import jcall, jtype
-from ._tensor import TapeFn, Tensor, as_tensor, as_times, is_grad_enabled, weak
+from ._tensor import TapeFn, Tensor, _eager, as_tensor, as_times, is_grad_enabled, weak
 from .nn import Augmenter, Layer, Module, Sequential
 
 _Values = "io.jdyn.polyglot.Values"
 
 
 class _Tape:
-    """One model call's tape (a Java trace). Runs the backward pass once, then frees the tape; an output
-    the caller still holds is first copied out so it stays readable."""
+    """One model call's tape (a Java trace). Runs the backward pass once (dL/dtheta into the model's
+    gradient; dL/dx on to the input when it requires a gradient), then frees the tape; an output the caller
+    still holds is first copied out so it stays readable."""
 
-    def __init__(self, trace):
+    def __init__(self, trace, x=None):
         self.trace = trace
         self.outputs = []
+        self.x = x if x is not None and x.requires_grad else None
+
+    def _fn(self):
+        return TapeFn(self, (self.x,) if self.x is not None else ())
 
     def output(self, java_tensor):
-        t = Tensor(java_tensor, grad_fn=TapeFn(self), owned=False, keep=self)
+        t = Tensor(java_tensor, grad_fn=self._fn(), owned=False, keep=self)
         self.outputs.append(weak(t))
         return t
 
     def owned_output(self, java_tensor):
         """An output the trace handed over (takeOutput): it outlives the tape with no copy."""
-        return Tensor(java_tensor, grad_fn=TapeFn(self), owned=True, keep=self)
+        return Tensor(java_tensor, grad_fn=self._fn(), owned=True, keep=self)
 
     @jcall
     def backward(self, cot):
+        """Runs the model's backward pass from the output cotangent cot; returns [dL/dx] when the input
+        requires a gradient, else []."""
         if self.trace is None:
             raise RuntimeError("backward through this model call ran already (its tape is freed); call the model again")
         try:
-            self.trace.backward(cot)
+            gx = self.trace.backward(cot)
+            return [_eager().unary("copy", gx)] if self.x is not None and gx is not None else []
         finally:
             self.release()
 
@@ -111,7 +119,9 @@ class NeuralODE(Module):
             if self.order == 2:
                 dim = dim // 2
         J = jtype("io.jdyn.models.NeuralODE")
-        return self._configure(J.builder(f.to_java(), int(dim)), dtype, seed, max_steps, dt).build()
+        j = self._configure(J.builder(f.to_java(), int(dim)), dtype, seed, max_steps, dt).build()
+        f._bind(j.field())      # f.state_dict() / named_parameters() are the field's from now on
+        return j
 
     @jcall
     def _build_traced(self, f, dim, dtype, seed, max_steps, dt):
@@ -151,12 +161,12 @@ class NeuralODE(Module):
         tape = self.training and is_grad_enabled()
         if t_span is None:
             if tape:
-                t = _Tape(self._j.trace(x._j))
+                t = _Tape(self._j.trace(x._j), x)
                 return t.owned_output(t.trace.takeOutput())
             return Tensor(self._j.forward(x._j))
         ts = as_times(t_span)
         if tape:
-            t = _Tape(self._j.trace(x._j, ts))
+            t = _Tape(self._j.trace(x._j, ts), x)
             traj = t.output(t.trace.trajectory())
             t_eval = [float(v) for v in t.trace.ts()]
         else:
@@ -201,6 +211,26 @@ class NeuralODE(Module):
             self._dtype = "float32" if str(self._j.dtype().name()) == "FLOAT32" else "float64"
         return self._dtype
 
+    # ------------------------------------------------------------------ parameters by name
+    def _separate_params(self):
+        return True
+
+    @jcall
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, tensor) pairs: the vector field's parameters as "vf." + the field's own names ("vf.0.weight"
+        for a layer Sequential, "vf.net.0.weight" for a traced module's net), copies of the values."""
+        from .nn import _params_tensor
+        params = self._j.parameters()
+        return [(prefix + "vf." + str(n), _params_tensor(params, str(n))) for n in params.names()]
+
+    @jcall
+    def load_state_dict(self, state_dict, strict=True):
+        """Sets the vector field's parameters from a state_dict of named_parameters()' names."""
+        from .nn import _load_named
+        params = self._j.parameters()
+        _load_named({"vf." + str(n): (params, str(n)) for n in params.names()}, state_dict, strict, "a NeuralODE")
+        return self
+
     @jcall
     def count_params(self):
         return int(self._j.numParams())
@@ -222,7 +252,7 @@ class NeuralODE(Module):
 def build_sequential_model(seq):
     """The io.jdyn.models.SequentialModel of a Sequential holding a NeuralODE: consecutive layers become
     native LayerBlocks, an Augmenter an AugmenterBlock."""
-    blocks, pending = [], []
+    blocks, pending, names = [], [], []      # names: per block, how its parameters are named in seq
     width = seq.in_features()
     dtype = jtype(_Values).dtype(seq.dtype)
     for m in seq:
@@ -235,7 +265,8 @@ def build_sequential_model(seq):
         if pending:
             layers = []
             ww = w
-            for p in pending:
+            names.append(("layers", [i for i, _ in pending]))
+            for _, p in pending:
                 layers.append(p.to_java(ww))
                 ww = p.out_features(ww)
             blocks.append(jtype(P + "LayerBlock").of(jtype("io.jdyn.nn.Sequential").of(layers), w, dtype,
@@ -245,22 +276,25 @@ def build_sequential_model(seq):
         return w
 
     start = width
-    for m in seq:
+    for i, m in enumerate(seq):
         if isinstance(m, NeuralODE):
             start = flush(start)
             if m.in_features() != start:
                 raise ValueError("the NeuralODE takes %d features but the blocks before it give %d"
                                  % (m.in_features(), start))
             blocks.append(m._j)
+            names.append(("ode", i))
         elif isinstance(m, Augmenter):
             start = flush(start)
             blocks.append(jtype(P + "AugmenterBlock").of(start, m.augment_dims, m.order, dtype))
+            names.append(None)
             start += m.augment_dims
         elif isinstance(m, Layer):
-            pending.append(m)
+            pending.append((i, m))
         else:
             raise TypeError("a model Sequential takes layers, Augmenters and NeuralODEs, got %r" % (m,))
     flush(start)
+    seq._block_names = names
     return jtype(P + "SequentialModel").of(blocks)
 
 
@@ -269,6 +303,6 @@ def run_model(module, jmodel, x):
     dtype = "float32" if str(jmodel.get(0).dtype().name()) == "FLOAT32" else "float64"
     x = as_tensor(x, dtype)
     if module.training and is_grad_enabled():
-        t = _Tape(jmodel.trace(x._j))
+        t = _Tape(jmodel.trace(x._j), x)
         return t.output(t.trace.output())
     return Tensor(jmodel.forward(x._j))

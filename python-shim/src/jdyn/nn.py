@@ -6,7 +6,7 @@ field of a NeuralODE, or a block of a model), so a forward or backward pass neve
 NeuralODE (``Sequential(Augmenter(1, 3), NeuralODE(f), Linear(5, 2))``) is a model.
 """
 from ._java import jcall, jtype
-from ._tensor import Fn, Tensor, as_tensor
+from ._tensor import OPS, Fn, Tensor, as_tensor, is_grad_enabled, _eager
 
 _NN = "io.jdyn.nn."
 
@@ -187,7 +187,14 @@ class Module:
                 if name.startswith(own):
                     seen.add(name[len(own):])
                     out.append((prefix + name[len(own):], _param_tensor(field, name)))
+        natives = []
         for name, m in self.named_modules():
+            if any(name.startswith(n + ".") for n in natives):
+                continue
+            if name and _separate(m):
+                natives.append(name)        # a NeuralODE or a model Sequential: its parameters live natively
+                out.extend(m.named_parameters(prefix + name + "."))
+                continue
             for pn, p in m.__dict__.get("_parameters", {}).items():
                 full = name + "." + pn if name else pn
                 if p is not None and full not in seen:
@@ -206,8 +213,19 @@ class Module:
         nn.Parameters, the rest kept until compilation. strict: every name must match."""
         field = self._compiled()
         own = self.__dict__.get("_field_prefix", "")
+        state_dict = dict(state_dict)
+        natives = []
+        for name, m in self.named_modules():    # NeuralODEs and model Sequentials load their own entries
+            if name and _separate(m) and not any(name.startswith(n + ".") for n in natives):
+                natives.append(name)
+                sub = {k[len(name) + 1:]: v for k, v in state_dict.items() if k.startswith(name + ".")}
+                for k in sub:
+                    del state_dict[name + "." + k]
+                m.load_state_dict(sub, strict)
         mine = {}
         for name, m in self.named_modules():
+            if any(name == n or name.startswith(n + ".") for n in natives):
+                continue
             for pn, p in m.__dict__.get("_parameters", {}).items():
                 if p is not None:
                     mine[name + "." + pn if name else pn] = p
@@ -220,8 +238,7 @@ class Module:
         pending = {}
         field_names = set() if field is None else {str(n) for n in field.parameters().names()}
         for name, value in state_dict.items():
-            data = value._j.toDoubleArray() if isinstance(value, Tensor) else \
-                jtype("io.jdyn.polyglot.Values").tensor(value, "float64").toDoubleArray()
+            data = _values(value)
             if own + name in field_names:
                 field.parameters().set(own + name, data)
             elif name in mine:
@@ -231,6 +248,7 @@ class Module:
                 else:
                     p._j = jtype("io.jdyn.polyglot.Values").tensor(value._j if isinstance(value, Tensor) else value,
                                                                    p.dtype)
+                    p._shape = None
             else:
                 pending[name] = value
         if pending:
@@ -253,6 +271,13 @@ class Module:
         return ""
 
 
+def _separate(m):
+    """A submodule whose parameters live natively on their own (a NeuralODE, a model Sequential): it names and
+    loads them itself."""
+    f = getattr(m, "_separate_params", None)
+    return f is not None and f()
+
+
 def _is_user_module(m):
     """A Module subclass whose forward is the user's (traced), not one of jdyn's own."""
     fwd = type(m).forward
@@ -264,13 +289,43 @@ _PKG_DIR = __file__.rsplit("/", 1)[0] + "/"
 
 
 def _param_tensor(field, name):
-    info = field.parameters().info(name)
+    return _params_tensor(field.parameters(), name)
+
+
+def _params_tensor(params, name):
+    """A copy of the named tensor of an io.jdyn.nn.Parameters, shaped as it is."""
+    info = params.info(name)
     shape = [int(v) for v in info.shape()]
-    values = field.parameters().get(name)
-    dt = "float32" if str(field.dtype().name()) == "FLOAT32" else "float64"
+    values = params.get(name)
+    dt = "float32" if str(params.dtype().name()) == "FLOAT32" else "float64"
     from ._tensor import tensor as _mk
     flat = _mk(list(values), dtype=dt)
-    return Tensor(flat._j.reshape(shape if shape else [1]))
+    return Tensor(flat._j.reshape(shape if shape else [1]), shape=tuple(shape))
+
+
+def _values(value):
+    """A state_dict value (a tensor, nested lists, a number) as a Java double[]."""
+    if isinstance(value, Tensor):
+        return value._j.toDoubleArray()
+    return jtype("io.jdyn.polyglot.Values").tensor(value, "float64").toDoubleArray()
+
+
+def _load_named(targets, state_dict, strict, what):
+    """Loads a state_dict into natively held parameters: targets maps each name to (io.jdyn.nn.Parameters,
+    its name there)."""
+    given = set(state_dict)
+    if strict and given != set(targets):
+        raise KeyError("load_state_dict of %s: missing %s, unexpected %s"
+                       % (what, sorted(set(targets) - given), sorted(given - set(targets))))
+    for name, value in state_dict.items():
+        t = targets.get(name)
+        if t is None:
+            continue
+        data = _values(value)
+        want = int(t[0].info(t[1]).count())
+        if len(data) != want:
+            raise ValueError("load_state_dict: %s holds %d values, the parameter %d" % (name, len(data), want))
+        t[0].set(t[1], data)
 
 
 class Parameter(Tensor):
@@ -288,8 +343,9 @@ class Parameter(Tensor):
         src = data if isinstance(data, Tensor) else _mk(data, dtype="float64")
         if src._j is None:
             raise TypeError("nn.Parameter takes a float tensor, got %r" % (data,))
-        Tensor.__init__(self, jtype("io.jdyn.polyglot.Values").tensor(src._j, src.dtype))
+        Tensor.__init__(self, _eager().cast(src._j, src._j.dtype()), shape=src.shape)
         self._bound = None
+        self._req = bool(requires_grad)      # a leaf: eager computations with it reach .grad
 
     def _bind(self, field, name):
         self._bound = (field, name)
@@ -311,13 +367,20 @@ class Parameter(Tensor):
     @property
     @jcall
     def grad(self):
+        """Once compiled, the compiled field's gradient of this parameter (a copy); before, what eager
+        backward() passes accumulated into it."""
         if self._bound is None:
-            return None
+            return self._grad
         field, name = self._bound
         from ._tensor import tensor as _mk
         dt = "float32" if str(field.dtype().name()) == "FLOAT32" else "float64"
         shape = [int(v) for v in field.parameters().info(name).shape()]
-        return Tensor(_mk(list(field.parameters().grad(name)), dtype=dt)._j.reshape(shape if shape else [1]))
+        return Tensor(_mk(list(field.parameters().grad(name)), dtype=dt)._j.reshape(shape if shape else [1]),
+                      shape=tuple(shape))
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
 
     def tolist(self):
         return self._value_tensor().tolist()
@@ -340,27 +403,15 @@ def _traced_method(name):
     return method
 
 
-for _n in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__",
-           "__pow__", "__neg__", "exp", "log", "tanh", "sqrt", "abs", "__abs__", "sum", "mean", "__getitem__"):
+for _n in OPS:
     setattr(Parameter, _n, _traced_method(_n))
-for _n in ("__matmul__", "__rmatmul__", "sin", "cos", "sigmoid", "relu", "square", "reshape", "view", "t",
-           "softmax", "log_softmax", "unsqueeze", "squeeze", "transpose", "clamp", "max", "min"):
-    def _only_traced(self, *args, _n=_n, **kwargs):
-        from . import _trace
-        tr = _trace.current()
-        if tr is None:
-            raise NotImplementedError("Parameter.%s runs inside a traced field only" % _n)
-        return getattr(tr.param(self), _n)(*args, **kwargs)
-    setattr(Parameter, _n, _only_traced)
-Parameter.T = property(lambda self: _only_traced_T(self))
+Parameter.T = property(lambda self: _param_T(self))
 
 
-def _only_traced_T(self):
+def _param_T(self):
     from . import _trace
     tr = _trace.current()
-    if tr is None:
-        raise NotImplementedError("Parameter.T runs inside a traced field only")
-    return tr.param(self).T
+    return tr.param(self).T if tr is not None else self._eager().T
 
 
 class Layer(Module):
@@ -582,6 +633,45 @@ class Sequential(Module):
     def zero_grad(self):
         self._java_model().zeroGrad()
 
+    # ---------------------------------------------------------------- parameters by name
+    def _separate_params(self):
+        """Whether this Sequential holds parameters of its own (as a model) rather than being a description
+        (of a field not compiled yet, or compiled into its parent's field)."""
+        return self._compiled() is None and (self._model is not None or self.is_model())
+
+    @jcall
+    def named_parameters(self, prefix="", recurse=True):
+        """PyTorch's names and copies of the values: of the vector field this Sequential became (given to a
+        NeuralODE), else of this Sequential used as a model ("0.weight", "2.bias", "1.vf.0.weight" for a
+        NeuralODE at index 1)."""
+        if self._compiled() is not None:
+            return Module.named_parameters(self, prefix, recurse)
+        return [(prefix + n, _params_tensor(p, jn)) for n, (p, jn) in self._native_targets().items()]
+
+    @jcall
+    def load_state_dict(self, state_dict, strict=True):
+        if self._compiled() is not None:
+            return Module.load_state_dict(self, state_dict, strict)
+        _load_named(self._native_targets(), state_dict, strict, "a Sequential model")
+        return self
+
+    def _native_targets(self):
+        jm = self._java_model()
+        out = {}
+        for b, spec in zip(jm.blocks(), self._block_names):
+            if spec is None:
+                continue
+            kind, where = spec
+            params = b.parameters()
+            for jn in params.names():
+                jn = str(jn)
+                if kind == "ode":
+                    out["%d.vf.%s" % (where, jn)] = (params, jn)
+                else:
+                    k, _, rest = jn.partition(".")
+                    out["%d.%s" % (where[int(k)], rest)] = (params, jn)
+        return out
+
     def __repr__(self):
         inner = "\n".join("  (%d): %s" % (i, repr(m).replace("\n", "\n  ")) for i, m in enumerate(self._list))
         return "Sequential(\n%s\n)" % inner
@@ -605,15 +695,15 @@ class _Loss(Module):
         return jtype("io.jdyn.train.loss.Reduction").valueOf(self.reduction.upper())
 
     def _result(self, lv, input):
-        value = float(lv.value())
-        fn = None
-        if input._grad_fn is not None:
+        """The loss as a 0-d tensor of the input's dtype; its backward multiplies dL/dinput (computed with the
+        value) by the incoming cotangent, natively."""
+        out = Tensor(value=float(lv.value()), dtype=input.dtype)
+        if input.requires_grad and is_grad_enabled():
             grad = lv.grad()   # dL/dinput; freed with lv when collected (FfmBuffer's Cleaner)
-            V = jtype("io.jdyn.polyglot.Values")
-            fn = Fn([input], lambda g: [grad if g == 1.0 else V.scalar("mul", grad, float(g))])
+            out._grad_fn = Fn([input], lambda g: [_eager().binary("mul", grad, g)])
         else:
             lv.close()
-        return Tensor(value=value, grad_fn=fn)
+        return out
 
 
 class CrossEntropyLoss(_Loss):

@@ -39,6 +39,7 @@ public final class BenchMain {
         BENCHMARKS.put("graalpy-train-step", GraalPyTrainStep::new);
         BENCHMARKS.put("hvp-cost", HvpCost::new);
         BENCHMARKS.put("traced-field-step", TracedFieldStep::new);
+        BENCHMARKS.put("eager-op", EagerOp::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");

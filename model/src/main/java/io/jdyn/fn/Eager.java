@@ -2,9 +2,15 @@ package io.jdyn.fn;
 
 import io.jdyn.DType;
 import io.jdyn.Tensor;
+import io.jdyn.spi.Backends;
+import io.jdyn.spi.NativeBuffer;
+import io.jdyn.spi.ProgramHandle;
+import java.lang.ref.Cleaner;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -50,12 +56,33 @@ import java.util.TreeSet;
  * </ul>
  * Creation: {@link #full}, {@link #arange}, {@link #rand}, {@link #randn}, {@link #zeros}.
  *
+ * <p>Results live in native buffers that Eager reuses: a result tensor that is no longer reachable (it
+ * and every {@link #view} of it) gives its buffer back to a pool (at most {@link #POOL_BYTES} bytes kept),
+ * from which later results of the same dtype and size are taken, so a loop of eager operations neither
+ * allocates nor frees native memory once warm. Closing a result frees its buffer at once (it is then not
+ * reused). The collector notices unreachable results only when it runs, and an operation allocates little
+ * Java memory, so when the results handed out and not yet collected hold more than {@link #LIVE_BYTES}
+ * bytes, the next allocation asks the JVM to collect first (as java.nio does for direct buffers).
+ *
  * <p>A program scans its outputs: an operation producing NaN or an infinity from finite inputs fails
- * (IllegalArgumentException naming it), as every jdyn program does; torch would return the value.
+ * (naming it), as every jdyn program does; torch would return the value.
  */
 public final class Eager {
     /** Programs kept (forward and backward programs each count). */
     public static final int CAPACITY = 1024;
+
+    /** Bytes of free result buffers kept for reuse (system property jdyn.eager.poolBytes; default 256 MiB). */
+    public static final long POOL_BYTES = Long.getLong("jdyn.eager.poolBytes", 256L << 20);
+
+    /**
+     * Bytes of results handed out and not yet collected above which an allocation first asks the JVM to
+     * collect (system property jdyn.eager.liveBytes; default 256 MiB or a quarter of the maximum heap, the
+     * smaller, at least 32 MiB). Larger means fewer collections but a working set that no longer fits the
+     * caches: [512, 64] float32 products ran at about the same speed with 256 MiB and 64 MiB, and 1.4 times
+     * slower with 1 GiB.
+     */
+    public static final long LIVE_BYTES = Long.getLong("jdyn.eager.liveBytes",
+            Math.min(256L << 20, Math.max(32L << 20, Runtime.getRuntime().maxMemory() / 4)));
 
     private static final long[] NO_I = new long[0];
     private static final double[] NO_F = new double[0];
@@ -223,8 +250,8 @@ public final class Eager {
         double[] fa = fattr == null ? NO_F : fattr;
         DType dt = in[0].dtype();
         try {
-            Program p = program(op, d, 0, dt, ia, fa, in);
-            return p.run(null, d.scalar() ? s : 0.0, in)[0];
+            Compiled e = program(op, d, 0, dt, ia, fa, in);
+            return run(e, null, d.scalar() ? s : 0.0, in, d.batched())[0];
         } finally {
             closeCopies(in, inputs);
         }
@@ -253,10 +280,10 @@ public final class Eager {
         }
         Tensor ct = cotangent.dtype() == dt ? cotangent : cast(cotangent, dt);
         try {
-            Program p = program(op, d, mask, dt, ia, fa, in);
+            Compiled e = program(op, d, mask, dt, ia, fa, in);
             Tensor[] args = Arrays.copyOf(in, n + 1);
             args[n] = ct;
-            Tensor[] g = p.run(null, d.scalar() ? s : 0.0, args);
+            Tensor[] g = run(e, null, d.scalar() ? s : 0.0, args, d.batched());
             for (int i = 0, k = 0; i < n; i++) {
                 if ((mask & (1L << i)) == 0) continue;
                 Tensor gi = g[k++];
@@ -292,12 +319,12 @@ public final class Eager {
     /** value everywhere in the given shape. */
     public static Tensor full(DType dtype, double value, long... shape) {
         Key k = new Key("full", 0, dtype, shape.clone(), NO_F, NO_I);
-        Program p = cached(k, () -> {
+        Compiled e = cached(k, () -> {
             try (Graph g = new Graph()) {
                 return g.finish(dtype, g.time().broadcastTo(shape));
             }
         });
-        return p.run(null, value, new Tensor[0])[0];
+        return run(e, null, value, new Tensor[0], false)[0];
     }
 
     /** Zeros in the given shape (a fresh native buffer, no program). */
@@ -309,20 +336,15 @@ public final class Eager {
     public static Tensor arange(DType dtype, double start, double step, long n) {
         if (n < 1) throw new IllegalArgumentException("arange needs at least one value, got " + n);
         Key k = new Key("arange", 0, dtype, new long[] {n}, NO_F, NO_I);
-        Program p = cached(k, () -> {
+        Compiled e = cached(k, () -> {
             try (Graph g = new Graph()) {
                 double[] iota = new double[Math.toIntExact(n)];
                 for (int i = 0; i < iota.length; i++) iota[i] = i;
                 return g.finish(dtype, g.constant(iota, n).mul(g.time()));
             }
         });
-        Tensor r = p.run(null, step, new Tensor[0])[0];
-        if (start == 0) return r;
-        try {
-            return scalar("add_s", r, start);
-        } finally {
-            r.close();
-        }
+        Tensor r = run(e, null, step, new Tensor[0], false)[0];
+        return start == 0 ? r : scalar("add_s", r, start);
     }
 
     /** Uniform values in [0, 1), drawn reproducibly from seed by the native parameter initialiser. */
@@ -337,14 +359,14 @@ public final class Eager {
 
     private static Tensor random(DType dtype, long seed, long[] shape, boolean normal) {
         Key k = new Key(normal ? "randn" : "rand", 0, dtype, shape.clone(), NO_F, NO_I);
-        Program p = cached(k, () -> {
+        Compiled e = cached(k, () -> {
             try (Graph g = new Graph()) {
                 Sym r = g.param("r", normal ? Init.normal(1.0) : Init.uniform(0.5), shape);
                 return g.finish(dtype, r.add(g.time()));
             }
         });
-        try (Tensor params = p.initParams(seed)) {
-            return p.run(params, normal ? 0.0 : 0.5, new Tensor[0])[0];
+        try (Tensor params = e.program.initParams(seed)) {
+            return run(e, params, normal ? 0.0 : 0.5, new Tensor[0], false)[0];
         }
     }
 
@@ -360,7 +382,15 @@ public final class Eager {
             throw new IllegalArgumentException("cannot view " + Arrays.toString(a.shape()) + " (" + a.numel()
                     + " values) as " + Arrays.toString(shape));
         }
-        return Tensor.wrap(a.nativeBuffer(), shape);
+        NativeBuffer b = a.nativeBuffer();
+        Tensor v = Tensor.wrap(b, shape);
+        Lease l;
+        synchronized (POOL) {
+            l = LEASES.get(b);
+            if (l != null) l.refs++;
+        }
+        if (l != null) CLEANER.register(v, l);      // the buffer goes back when the view is gone too
+        return v;
     }
 
     /** a in another dtype (a copy; the same tensor's values when it already has it are copied too). */
@@ -382,16 +412,25 @@ public final class Eager {
     /** Closes and forgets every cached program. */
     public static void clearCache() {
         synchronized (CACHE) {
-            for (Program p : CACHE.values()) p.close();
+            for (Compiled e : CACHE.values()) e.program.close();
             CACHE.clear();
         }
     }
 
-    private static final Map<Key, Program> CACHE = new LinkedHashMap<>(256, 0.75f, true) {
+    /** A cached program and its output shapes (-1 where batched). */
+    private record Compiled(Program program, long[][] outShapes) {
+        static Compiled of(Program p) {
+            long[][] o = new long[p.numOutputs()][];
+            for (int i = 0; i < o.length; i++) o[i] = p.outputShape(i);
+            return new Compiled(p, o);
+        }
+    }
+
+    private static final Map<Key, Compiled> CACHE = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
-        protected boolean removeEldestEntry(Map.Entry<Key, Program> eldest) {
+        protected boolean removeEldestEntry(Map.Entry<Key, Compiled> eldest) {
             if (size() <= CAPACITY) return false;
-            eldest.getValue().close();
+            eldest.getValue().program.close();
             return true;
         }
     };
@@ -438,18 +477,171 @@ public final class Eager {
         Program make();
     }
 
-    private static Program cached(Key k, Maker m) {
+    private static Compiled cached(Key k, Maker m) {
         synchronized (CACHE) {
-            Program p = CACHE.get(k);
-            if (p != null && !p.isClosed()) return p;
-            p = m.make();
-            CACHE.put(k, p);
-            return p;
+            Compiled e = CACHE.get(k);
+            if (e != null && !e.program.isClosed()) return e;
+            e = Compiled.of(m.make());
+            CACHE.put(k, e);
+            return e;
+        }
+    }
+
+    /**
+     * Runs a cached program into result buffers of the pool (the arguments have the shapes it was built
+     * for: its key says so). batched: the arguments are batched, the batch is the first argument's first
+     * dimension.
+     */
+    private static Tensor[] run(Compiled e, Tensor params, double t, Tensor[] args, boolean batched) {
+        ProgramHandle h = e.program.handle();
+        long batch = batched ? args[0].shape()[0] : 1;
+        NativeBuffer[] in = new NativeBuffer[args.length];
+        for (int i = 0; i < in.length; i++) in[i] = args[i].nativeBuffer();
+        DType dt = e.program.dtype();
+        Tensor[] out = new Tensor[e.outShapes.length];
+        NativeBuffer[] ob = new NativeBuffer[out.length];
+        try {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = lease(dt, concrete(e.outShapes[i], batch));
+                ob[i] = out[i].nativeBuffer();
+            }
+            h.run(params == null ? null : params.nativeBuffer(), t, in, batch, ob);
+            return out;
+        } catch (RuntimeException | Error ex) {
+            for (Tensor o : out) {
+                if (o != null) o.close();
+            }
+            throw ex;
+        }
+    }
+
+    private static long[] concrete(long[] shape, long batch) {
+        if (shape.length == 0) return new long[] {1};
+        long[] s = shape;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1) {
+                if (s == shape) s = shape.clone();
+                s[i] = batch;
+            }
+        }
+        return s;
+    }
+
+    // ------------------------------------------------------------------ result buffers
+
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final Object POOL = new Object();
+    /** Free buffers by (elements, dtype). */
+    private static final Map<Long, ArrayDeque<NativeBuffer>> FREE = new HashMap<>();
+    /** The lease of each buffer handed out (for views). */
+    private static final Map<NativeBuffer, Lease> LEASES = new IdentityHashMap<>();
+    private static long freeBytes;
+    private static long liveBytes;
+
+    /** A buffer handed out: back to the pool when every tensor on it (the result, its views) is collected. */
+    private static final class Lease implements Runnable {
+        final NativeBuffer buffer;
+        final long bytes;
+        int refs = 1;
+
+        Lease(NativeBuffer buffer, long bytes) {
+            this.buffer = buffer;
+            this.bytes = bytes;
+        }
+
+        @Override
+        public void run() {
+            NativeBuffer drop = null;
+            synchronized (POOL) {
+                if (--refs > 0) return;
+                LEASES.remove(buffer);
+                liveBytes -= bytes;
+                if (buffer.isClosed()) return;
+                if (freeBytes + bytes <= POOL_BYTES) {
+                    FREE.computeIfAbsent(sizeKey(buffer.dtype(), buffer.elements()), k -> new ArrayDeque<>()).push(buffer);
+                    freeBytes += bytes;
+                } else {
+                    drop = buffer;
+                }
+            }
+            if (drop != null) drop.close();
+        }
+    }
+
+    private static long sizeKey(DType dt, long elements) {
+        return elements * 2 + (dt == DType.FLOAT64 ? 1 : 0);
+    }
+
+    /** A result tensor of this shape on a pooled buffer (contents undefined: the program writes them all). */
+    private static Tensor lease(DType dt, long[] shape) {
+        long n = 1;
+        for (long d : shape) n = Math.multiplyExact(n, d);
+        long bytes = n * dt.byteSize();
+        NativeBuffer b = take(dt, n, bytes);
+        if (b == null) {
+            if (overLimit(bytes)) collect(dt, n);
+            b = take(dt, n, bytes);
+            if (b == null) {
+                b = Backends.get().allocate(dt, n);
+                synchronized (POOL) {
+                    liveBytes += bytes;
+                }
+            }
+        }
+        Lease l = new Lease(b, bytes);
+        Tensor t;
+        synchronized (POOL) {
+            LEASES.put(b, l);
+        }
+        t = Tensor.wrap(b, shape);
+        CLEANER.register(t, l);
+        return t;
+    }
+
+    private static NativeBuffer take(DType dt, long n, long bytes) {
+        synchronized (POOL) {
+            ArrayDeque<NativeBuffer> q = FREE.get(sizeKey(dt, n));
+            NativeBuffer b = q == null ? null : q.poll();
+            if (b == null) return null;
+            freeBytes -= bytes;
+            liveBytes += bytes;
+            return b;
+        }
+    }
+
+    private static boolean overLimit(long bytes) {
+        synchronized (POOL) {
+            return liveBytes + bytes > LIVE_BYTES;
+        }
+    }
+
+    /** Asks the JVM to collect, then waits (at most about 100 ms) for a buffer of this size to come back. */
+    private static void collect(DType dt, long n) {
+        System.gc();
+        long key = sizeKey(dt, n);
+        for (int i = 0; i < 100; i++) {
+            synchronized (POOL) {
+                ArrayDeque<NativeBuffer> q = FREE.get(key);
+                if ((q != null && !q.isEmpty()) || liveBytes <= LIVE_BYTES / 2) return;
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Bytes of result buffers handed out and not yet collected, and bytes kept free for reuse. */
+    public static long[] poolBytes() {
+        synchronized (POOL) {
+            return new long[] {liveBytes, freeBytes};
         }
     }
 
     /** The forward (kind 0) or VJP (kind = need mask) program of an operation on inputs of these shapes. */
-    private static Program program(String op, Def d, long kind, DType dt, long[] ia, double[] fa, Tensor[] in) {
+    private static Compiled program(String op, Def d, long kind, DType dt, long[] ia, double[] fa, Tensor[] in) {
         long[] packed = pack(in, d.batched());
         Key k = new Key(op, kind, dt, packed, fa, ia);
         return cached(k, () -> build(op, d, kind, dt, ia, fa, in));

@@ -11,7 +11,8 @@ import java.util.Locale;
 import org.graalvm.polyglot.Value;
 
 /**
- * Guest data to Tensors and back, for the python-shim and JavaScript scripts. Nested lists (Python
+ * Guest data to Tensors and back, for the python-shim and JavaScript scripts (data conversion only: the
+ * shim's tensor arithmetic and autograd run natively through {@link io.jdyn.fn.Eager}). Nested lists (Python
  * lists and tuples, JavaScript arrays) are walked on the Java side, so a script makes one call per
  * tensor, not one per element; contiguous buffers (Python's array.array, memoryview, bytes) are read
  * in bulk through the polyglot buffer protocol, with their element format named by the caller (a raw
@@ -159,83 +160,12 @@ public final class Values {
         return Tensor.of(dt, out, shape);
     }
 
-    // ---------------------------------------------------------------- element-wise arithmetic
-    // The python-shim's tensor arithmetic (a + b, x ** 2, .mean() ...) and its backward rules run here: one
-    // call per operation, on whole tensors. Copies, reshapes, select and its cotangent are Tensor's own.
-
-    /** a op b for two tensors of one shape: op is add, sub, mul or div. */
-    public static Tensor binary(String op, Tensor a, Tensor b) {
-        if (!Arrays.equals(a.shape(), b.shape())) {
-            throw new IllegalArgumentException("cannot " + op + " tensors of shapes " + Arrays.toString(a.shape()) + " and "
-                    + Arrays.toString(b.shape()) + ": element-wise operations need one shape (or a number)");
-        }
-        double[] x = a.toDoubleArray(), y = b.toDoubleArray();
-        for (int i = 0; i < x.length; i++) {
-            x[i] = switch (op) {
-                case "add" -> x[i] + y[i];
-                case "sub" -> x[i] - y[i];
-                case "mul" -> x[i] * y[i];
-                case "div" -> x[i] / y[i];
-                default -> throw new IllegalArgumentException("unknown operation " + op);
-            };
-        }
-        return Tensor.of(wider(a, b), x, a.shape());
-    }
-
-    /** a op s with a number: add, sub (a - s), rsub (s - a), mul, div (a / s), rdiv (s / a), pow (a ** s). */
-    public static Tensor scalar(String op, Tensor a, double s) {
-        double[] x = a.toDoubleArray();
-        for (int i = 0; i < x.length; i++) {
-            x[i] = switch (op) {
-                case "add" -> x[i] + s;
-                case "sub" -> x[i] - s;
-                case "rsub" -> s - x[i];
-                case "mul" -> x[i] * s;
-                case "div" -> x[i] / s;
-                case "rdiv" -> s / x[i];
-                case "pow" -> Math.pow(x[i], s);
-                default -> throw new IllegalArgumentException("unknown operation " + op);
-            };
-        }
-        return Tensor.of(a.dtype(), x, a.shape());
-    }
-
-    /** f(a) element-wise: neg, exp, log, tanh, sqrt, abs, sign. */
-    public static Tensor unary(String op, Tensor a) {
-        double[] x = a.toDoubleArray();
-        for (int i = 0; i < x.length; i++) {
-            x[i] = switch (op) {
-                case "neg" -> -x[i];
-                case "exp" -> Math.exp(x[i]);
-                case "log" -> Math.log(x[i]);
-                case "tanh" -> Math.tanh(x[i]);
-                case "sqrt" -> Math.sqrt(x[i]);
-                case "abs" -> Math.abs(x[i]);
-                case "sign" -> Math.signum(x[i]);
-                default -> throw new IllegalArgumentException("unknown operation " + op);
-            };
-        }
-        return Tensor.of(a.dtype(), x, a.shape());
-    }
-
-    /** The sum of all entries (in double). */
-    public static double sum(Tensor a) {
-        double s = 0;
-        for (double v : a.toDoubleArray()) s += v;
-        return s;
-    }
-
-    /** A tensor of the given shape filled with v. */
-    public static Tensor full(long[] shape, double v, String dtype) {
-        long n = 1;
-        for (long s : shape) n = Math.multiplyExact(n, s);
-        double[] x = new double[Math.toIntExact(n)];
-        Arrays.fill(x, v);
-        return Tensor.of(dtype(dtype), x, shape);
-    }
-
-    private static DType wider(Tensor a, Tensor b) {
-        return a.dtype() == DType.FLOAT64 || b.dtype() == DType.FLOAT64 ? DType.FLOAT64 : DType.FLOAT32;
+    /**
+     * A one-element tensor (shape [1]) holding v: the python-shim's 0-d tensors (a number in an operation, a
+     * loss value). The shim's tensor arithmetic itself runs natively through {@link io.jdyn.fn.Eager}.
+     */
+    public static Tensor scalarTensor(double v, String dtype) {
+        return Tensor.of(dtype(dtype), new double[] {v}, 1);
     }
 
     /** How many entries of two label arrays are equal (they must have one length). */
