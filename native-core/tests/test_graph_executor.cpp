@@ -183,3 +183,35 @@ TEST_CASE("a batch too large for memory is refused with the node named, not atte
     CHECK(std::string(jdyn_last_error()).find("TANH") != std::string::npos);
     jdyn_program_free(p);
 }
+
+TEST_CASE("products of a batch of one (matrix-vector through BLAS) equal the naive loop") {
+    // LINEAR (x W^T + b) and MATMUL (x B) at batch 1 with more than 512 multiply-adds: the one-row path.
+    for (int64_t batch : {1, 2}) {
+        G g;
+        const int64_t x = g.arg({-1, 64});
+        const auto wv = random_vec(48 * 64, 11), bv = random_vec(48, 12), mv = random_vec(64 * 40, 13);
+        const int64_t ws[2] = {48, 64}, bs[1] = {48}, ms[2] = {64, 40};
+        int64_t w, b, m;
+        REQUIRE(jdyn_graph_const(g.g, wv.data(), ws, 2, &w) == JDYN_OK);
+        REQUIRE(jdyn_graph_const(g.g, bv.data(), bs, 1, &b) == JDYN_OK);
+        REQUIRE(jdyn_graph_const(g.g, mv.data(), ms, 2, &m) == JDYN_OK);
+        const int64_t lin = g.op(JDYN_OP_LINEAR, {x, w, b});
+        const int64_t mm = g.op(JDYN_OP_MATMUL, {x, m}, {0, 0});
+        jdyn_program* p = g.finish({lin, mm});
+        const auto xv = random_vec((size_t)(64 * batch), 14);
+        const auto r = run(p, {xv}, batch, {48 * batch, 40 * batch});
+        for (int64_t row = 0; row < batch; ++row) {
+            for (int j = 0; j < 48; ++j) {
+                double s = bv[(size_t)j];
+                for (int q = 0; q < 64; ++q) s += xv[(size_t)(row * 64 + q)] * wv[(size_t)(j * 64 + q)];
+                CHECK(r[0][(size_t)(row * 48 + j)] == doctest::Approx(s).epsilon(1e-13));
+            }
+            for (int j = 0; j < 40; ++j) {
+                double s = 0;
+                for (int q = 0; q < 64; ++q) s += xv[(size_t)(row * 64 + q)] * mv[(size_t)(q * 40 + j)];
+                CHECK(r[1][(size_t)(row * 40 + j)] == doctest::Approx(s).epsilon(1e-13));
+            }
+        }
+        jdyn_program_free(p);
+    }
+}

@@ -350,6 +350,12 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int
         return;
     }
     if (small_product(m, n, k)) return gemm_small(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    if (m == 1 && !ta) {
+        // One row (a batch of one): a matrix-vector product, which OpenBLAS runs without packing B.
+        cblas_sgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, (int)(tb ? n : k), (int)(tb ? k : n), 1.0f, b, (int)ldb, a, 1,
+            beta, c, 1);
+        return;
+    }
     if (gemm_skinny(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
     cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
                 (int)k, 1.0f, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
@@ -365,6 +371,12 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
         return;
     }
     if (small_product(m, n, k)) return gemm_small(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc);
+    if (m == 1 && !ta) {
+        // One row (a batch of one): a matrix-vector product, which OpenBLAS runs without packing B.
+        cblas_dgemv(CblasRowMajor, tb ? CblasNoTrans : CblasTrans, (int)(tb ? n : k), (int)(tb ? k : n), 1.0, b, (int)ldb, a, 1,
+            beta, c, 1);
+        return;
+    }
     if (gemm_skinny(ta, tb, m, n, k, a, lda, b, ldb, beta, c, ldc)) return;
     cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
                 (int)k, 1.0, a, (int)lda, b, (int)ldb, beta, c, (int)ldc);
