@@ -3,15 +3,7 @@ package io.jdyn.polyglot;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.jdyn.fn.Eager;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import org.graalvm.polyglot.Context;
-import org.graalvm.polyglot.PolyglotException;
-import org.graalvm.polyglot.Source;
-import org.graalvm.polyglot.Value;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,30 +20,20 @@ import org.junit.jupiter.api.Timeout;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
 class EagerTensorTest {
-    private Context context;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private PythonChecks checks;
 
     @BeforeAll
     void start() throws IOException {
-        context = JdynContexts.python().out(out).err(out).build();
-        Path file = Path.of("src/test/resources/python/eager_checks.py");
-        context.eval(Source.newBuilder("python", Files.readString(file), file.getFileName().toString()).build());
+        checks = new PythonChecks("eager_checks.py");
     }
 
     @AfterAll
     void stop() {
-        if (context != null) context.close();
+        if (checks != null) checks.close();
     }
 
     private void check(String name) {
-        Value fn = context.getBindings("python").getMember(name);
-        assertTrue(fn != null && fn.canExecute(), "no check " + name);
-        try {
-            fn.execute();
-        } catch (PolyglotException e) {
-            throw new AssertionError(name + " failed: " + ScriptRunner.describe(e) + "\n"
-                    + out.toString(StandardCharsets.UTF_8), e);
-        }
+        checks.call(name);
         assertTrue(Eager.cacheSize() <= Eager.CAPACITY, "the program cache is bounded");
     }
 

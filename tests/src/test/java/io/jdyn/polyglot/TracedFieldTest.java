@@ -13,16 +13,10 @@ import io.jdyn.models.NeuralODE;
 import io.jdyn.nn.Linear;
 import io.jdyn.nn.Sequential;
 import io.jdyn.nn.Tanh;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import org.graalvm.polyglot.Context;
-import org.graalvm.polyglot.PolyglotException;
-import org.graalvm.polyglot.Source;
 import org.graalvm.polyglot.Value;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,30 +34,20 @@ import org.junit.jupiter.api.io.TempDir;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
 class TracedFieldTest {
-    private Context context;
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private PythonChecks checks;
 
     @BeforeAll
     void start() throws IOException {
-        context = JdynContexts.python().out(out).err(out).build();
-        Path file = Path.of("src/test/resources/python/trace_checks.py");
-        context.eval(Source.newBuilder("python", Files.readString(file), file.getFileName().toString()).build());
+        checks = new PythonChecks("trace_checks.py");
     }
 
     @AfterAll
     void stop() {
-        if (context != null) context.close();
+        if (checks != null) checks.close();
     }
 
     private Value call(String name) {
-        Value fn = context.getBindings("python").getMember(name);
-        assertTrue(fn != null && fn.canExecute(), "no function " + name);
-        try {
-            return fn.execute();
-        } catch (PolyglotException e) {
-            throw new AssertionError(name + " failed: " + ScriptRunner.describe(e) + "\n"
-                    + out.toString(StandardCharsets.UTF_8), e);
-        }
+        return checks.call(name);
     }
 
     /** trace_checks.TwinField written with the Java Fn API. */
@@ -140,17 +124,8 @@ class TracedFieldTest {
 
     @Test
     void saveAndLoadATracedField(@TempDir Path dir) throws IOException {
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        try (Context files = JdynContexts.python().allowFiles(true).out(o).err(o).build()) {
-            Path file = Path.of("src/test/resources/python/trace_checks.py");
-            files.eval(Source.newBuilder("python", Files.readString(file), file.getFileName().toString()).build());
-            try {
-                files.getBindings("python").getMember("check_save_and_load_a_traced_field")
-                        .execute(dir.resolve("twin.safetensors").toString());
-            } catch (PolyglotException e) {
-                throw new AssertionError("check_save_and_load_a_traced_field failed: " + ScriptRunner.describe(e)
-                        + "\n" + o.toString(StandardCharsets.UTF_8), e);
-            }
+        try (PythonChecks files = new PythonChecks("trace_checks.py", true)) {
+            files.call("check_save_and_load_a_traced_field", dir.resolve("twin.safetensors").toString());
         }
     }
 }
