@@ -41,6 +41,7 @@ public final class BenchMain {
         BENCHMARKS.put("traced-field-step", TracedFieldStep::new);
         BENCHMARKS.put("eager-op", EagerOp::new);
         BENCHMARKS.put("regulariser-nfe", RegulariserNfe::new);
+        BENCHMARKS.put("snopt-convergence", SnoptConvergenceBench::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");
