@@ -2,7 +2,6 @@
 # precond.step(); optim.step()), each run by SNOptShimTest. A check raises when it fails.
 import jdyn
 from jdyn import NeuralODE, nn
-from check_helpers import expect_raises
 
 
 def trains_moons_with_the_seed_loop():
