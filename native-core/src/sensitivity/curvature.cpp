@@ -100,13 +100,14 @@ void KfacCollector<T>::observe(double t, const void* z, const void* a, int64_t b
             for (int64_t j = 0; j < l.in; ++j) work_[(size_t)(b * ad + j)] = (double)outs_[2 * i][(size_t)(b * l.in + j)];
             if (ad > l.in) work_[(size_t)(b * ad + l.in)] = 1.0;
         }
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)ad, (int)ad, (int)batch, 1.0 / B, work_.data(),
-                    (int)ad, work_.data(), (int)ad, 1.0, f, (int)ad);
+        // Symmetric: the upper triangle only (half the flops of a GEMM); finish() mirrors it.
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)ad, (int)batch, 1.0 / B, work_.data(), (int)ad, 1.0, f,
+                    (int)ad);
         f += ad * ad;
         // G += gy^T gy / batch with gy = g * batch * gy_scale.
         for (int64_t q = 0; q < batch * l.out; ++q) work_[(size_t)q] = (double)outs_[2 * i + 1][(size_t)q];
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)l.out, (int)l.out, (int)batch,
-                    B * gy_scale_ * gy_scale_, work_.data(), (int)l.out, work_.data(), (int)l.out, 1.0, f, (int)l.out);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)l.out, (int)batch, B * gy_scale_ * gy_scale_,
+                    work_.data(), (int)l.out, 1.0, f, (int)l.out);
         f += l.out * l.out;
     }
     samples_++;
@@ -114,10 +115,18 @@ void KfacCollector<T>::observe(double t, const void* z, const void* a, int64_t b
 
 template <class T>
 int64_t KfacCollector<T>::finish() {
-    if (samples_ > 0) {
-        int64_t total = 0;
-        for (const LinearLayer& l : layers_) total += l.factor_size();
+    int64_t total = 0;
+    for (const LinearLayer& l : layers_) total += l.factor_size();
+    if (samples_ > 0)
         for (int64_t i = 0; i < total; ++i) factors_[i] /= (double)samples_;
+    // The lower triangles from the upper ones.
+    double* f = factors_;
+    for (const LinearLayer& l : layers_) {
+        for (int64_t n : {l.a_dim(), l.out}) {
+            for (int64_t i = 0; i < n; ++i)
+                for (int64_t j = 0; j < i; ++j) f[i * n + j] = f[j * n + i];
+            f += n * n;
+        }
     }
     return samples_;
 }

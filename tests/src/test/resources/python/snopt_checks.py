@@ -13,7 +13,7 @@ def trains_moons_with_the_seed_loop():
     loss_fn = nn.CrossEntropyLoss()
     first = None
     stores = []
-    for _ in range(30):
+    for _ in range(20):
         stores.append(precond.store_this_itr)
         precond.train_itr_setup()
         optim.zero_grad()
@@ -22,10 +22,10 @@ def trains_moons_with_the_seed_loop():
         precond.step()
         optim.step()
         first = first if first is not None else float(loss)
-    # Statistics are collected on iterations 0, 10 and 20 only.
-    assert [i for i, s in enumerate(stores) if s] == [0, 10, 20], stores
+    # Statistics are collected on iterations 0 and 10 only.
+    assert [i for i, s in enumerate(stores) if s] == [0, 10], stores
     # Full batch at lr 0.5: the Java SNOptTest's moons run reaches 0.97 accuracy in 17 iterations; here
-    # (half the points, half the width) 30 iterations must at least halve the loss.
+    # (half the points, half the width) 20 iterations must at least halve the loss.
     assert float(loss) < 0.5 * first, (first, float(loss))
 
 
