@@ -207,7 +207,7 @@ class SNOptTest {
     /**
      * SNOpt preconditioning SGD trains the moons and spirals classifiers of SnoptConvergence (full batch,
      * seed 0) to their target training accuracy (0.97 and 0.95; why those are fair bars: MoonsTrainingTest
-     * and the example's doc). The caps are about 5x and 2x the iterations it takes at seed 0 (17 and 112),
+     * and the example's doc). The caps are about 5x and 2x the iterations it takes at seed 0 (19 and 110),
      * so a preconditioner that stopped helping or went wrong fails here.
      */
     @Test
