@@ -29,6 +29,7 @@ from .functional import (abs, amax, amin, bmm, cat, clamp, clip, concat, concate
                          sigmoid, sign, silu, sin, sinh, softmax, softplus, sqrt, square, squeeze, stack, sum, t, tan,
                          tanh, transpose, unsqueeze, where, zeros_like)
 from .models import NeuralODE
+from . import distributions
 from .train import Trainer
 
 __version__ = "0.1.0"

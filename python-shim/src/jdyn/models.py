@@ -306,3 +306,7 @@ def run_model(module, jmodel, x):
         t = _Tape(jmodel.trace(x._j), x)
         return t.output(t.trace.output())
     return Tensor(jmodel.forward(x._j))
+
+
+# torchdyn.models' continuous normalizing flow (jdyn/_cnf.py)
+from ._cnf import CNF, REQUIRES_NOISE, autograd_trace, hutch_trace  # noqa: E402,F401
