@@ -96,6 +96,11 @@ class CNF8GaussiansTest {
         assertTrue(r.initialNll() > h + 2.5, "untrained NLL " + r.initialNll() + " (entropy " + h + ")");
         assertTrue(r.finalNll() < BAR, "NLL after " + STEPS + " steps " + r.finalNll() + " (from " + r.initialNll()
                 + ", entropy " + h + ") is not below " + BAR);
+        // The learned p is a density: its Riemann sum on the 100 x 100 grid over [-4, 4]^2 (cells of 0.08, a
+        // quarter of a component's sigma: the sum's error is far below 1e-3) is at most 1, and the fit keeps
+        // all but a little of its mass near the data (0.984 here); a wrong sign or scale of the trace's
+        // integral breaks the normalisation by a factor, not by percent.
+        assertTrue(r.windowMass() > 0.9 && r.windowMass() < 1.01, "mass of p on [-4, 4]^2: " + r.windowMass());
         for (Path p : new Path[] {density, samples}) {
             assertTrue(Files.isRegularFile(p), p + " missing");
             byte[] bytes = Files.readAllBytes(p);
@@ -104,6 +109,12 @@ class CNF8GaussiansTest {
         }
     }
 
+    /**
+     * 150 Adam steps (lr 5e-3) of batch 256 with a width-32 field (about 4 s): 6.05 -> 3.01 nats here. The bar,
+     * 3.3, is 0.46 nats above the entropy (the best any model can do) and 2.75 below the start: a flow that
+     * has learned the eight modes (the best single Gaussian, of the data's covariance 4.125 I, scores 4.26; log 8 + the
+     * component's 0.76 needs the modes separated); the full-size example reaches 2.9 in 1000 steps.
+     */
     static final int STEPS = 150, BATCH = 256, WIDTH = 32;
-    static final double BAR = 3.6;
+    static final double BAR = 3.3;
 }
