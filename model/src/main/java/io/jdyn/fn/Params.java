@@ -41,6 +41,12 @@ public final class Params {
         return graph.param(prefix + name, init, shape);
     }
 
+    /** A noise seed named "prefix.name": see {@link Graph#noiseSeed(String)}. */
+    public Sym noiseSeed(String name) {
+        Objects.requireNonNull(name, "name");
+        return graph.noiseSeed(prefix + name);
+    }
+
     /** A weight [out, in] initialised as PyTorch's Linear does: {@link Init#torchLinear}(in). */
     public Sym weight(String name, int out, int in) {
         return param(name, Init.torchLinear(in), out, in);
