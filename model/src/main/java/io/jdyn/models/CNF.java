@@ -19,7 +19,8 @@ import java.util.Objects;
  *
  * <p>The trace is exact ({@link TraceEstimator#AUTOGRAD_TRACE}, the default: D reverse passes) or
  * Hutchinson's estimate ({@link TraceEstimator#HUTCH_TRACE}, one pass) with noise from noiseDist,
- * drawn natively from a seed the model redraws before every solve, so constant within a solve.
+ * drawn natively from a noise seed parameter ("noise") the model redraws before every solve, so constant
+ * within a solve (torchdyn draws {@code noise_dist.sample} once per forward, likewise).
  *
  * <pre>{@code
  * Fn f = (t, z, p) -> p.linear("4", p.linear("2", p.linear("0", z, 64).tanh(), 64).tanh(), 2);
@@ -91,9 +92,14 @@ public final class CNF implements Fn {
         return Sym.cat(1, tr.neg(), f);
     }
 
-    /** [-1, D] noise, a function of a seed the model redraws per solve (so fixed within one). */
+    /**
+     * [-1, D] noise from the noise seed "noise" (declared at the root, beside "net.*"): NeuralODE redraws the
+     * seed before every solve and a trace keeps its draw for the backward pass, so the noise is fixed within
+     * a solve, as the estimator needs, and new across solves.
+     */
     private Sym noise(Params p, int d) {
-        throw new UnsupportedOperationException("Hutchinson's noise needs the native random op (not merged yet)");
+        Sym seed = p.noiseSeed("noise");
+        return noiseDist == NoiseDist.RADEMACHER ? seed.rademacher(-1, d) : seed.randn(-1, d);
     }
 
     @Override
