@@ -64,8 +64,17 @@ class CNF(Module):
         return self.net(t, x) if n >= 2 else self.net(x)
 
     def _noise(self, x_in):
-        from ._trace import noise_like
-        return noise_like(x_in, _noise_kind(self.noise_dist))
+        """[batch, D] noise from the noise seed "<this module's name>.noise" (a parameter NeuralODE redraws
+        before every solve, so fixed within one: torchdyn samples noise_dist once per forward)."""
+        from . import _trace
+        tr = _trace.current()
+        if tr is None:
+            raise NotImplementedError("CNF with hutch_trace runs as a traced field: give it to NeuralODE")
+        p = tr.scope(tr.module_names.get(id(self), ""))
+        seed = _trace._jop("the noise seed of hutch_trace", lambda: p.noiseSeed("noise"))
+        d = int(x_in.shape[-1])
+        kind = _noise_kind(self.noise_dist)
+        return _trace.SymTensor(_jop_noise(seed, kind, d))
 
     def _jdyn_state_dim(self):
         """The state width NeuralODE compiles this field for: 1 + the data width read from net."""
@@ -76,6 +85,13 @@ class CNF(Module):
     def __repr__(self):
         return "CNF(net=%r, trace_estimator=%s%s)" % (self.net, getattr(self.trace_estimator, "__name__", "?"),
                                                       "" if self.noise_dist is None else ", noise_dist=%r" % (self.noise_dist,))
+
+
+def _jop_noise(seed, kind, d):
+    from . import _trace
+    if kind == "rademacher":
+        return _trace._jop("rademacher noise", lambda: seed.rademacher(-1, d))
+    return _trace._jop("gaussian noise", lambda: seed.randn(-1, d))
 
 
 def _noise_kind(dist):

@@ -7,6 +7,8 @@ import io.jdyn.DType;
 import io.jdyn.Tensor;
 import io.jdyn.models.CNF;
 import io.jdyn.models.NeuralODE;
+import io.jdyn.models.TraceEstimator;
+import io.jdyn.nn.NeuralField;
 import io.jdyn.nn.Linear;
 import io.jdyn.nn.Sequential;
 import io.jdyn.nn.Tanh;
@@ -62,6 +64,36 @@ class CNFShimTest {
                 }
             }
         }
+    }
+
+    @Test
+    void shimHutchinsonFieldEqualsTheJavaOne() {
+        for (CNF.NoiseDist dist : CNF.NoiseDist.values()) {
+            String kind = dist == CNF.NoiseDist.GAUSSIAN ? "gaussian" : "rademacher";
+            NeuralField py = checks.call("make_hutch_field", kind).as(NeuralField.class);
+            try (NeuralField jv = NeuralField.of(new CNF(Sequential.of(new Linear(2, 16), new Tanh(), new Linear(16, 2)),
+                    TraceEstimator.HUTCH_TRACE, dist), 3, DType.FLOAT64, 7)) {
+                assertEquals(List.of("net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "noise"),
+                        py.parameters().names());
+                assertEquals(jv.noiseSeeds(), py.noiseSeeds());
+                for (String name : py.parameters().names()) jv.parameters().set(name, py.parameters().get(name));
+                double[] x0 = {0, 0.5, -1.0, 0, 1.5, 0.25, 0, -0.75, 0.5, 0, 0.1, 0.9};
+                for (long draw : new long[] {3, 4}) {
+                    py.drawNoise(draw);
+                    jv.drawNoise(draw);
+                    try (Tensor x = Tensor.of(x0, 4, 3); Tensor a = py.forward(0.3, x); Tensor b = jv.forward(0.3, x)) {
+                        assertArrayEquals(b.toDoubleArray(), a.toDoubleArray(), 1e-12, dist + " draw " + draw);
+                    }
+                }
+            } finally {
+                py.close();
+            }
+        }
+    }
+
+    @Test
+    void hutchinsonTutorialTrains() {
+        checks.call("check_hutchinson_tutorial_trains");
     }
 
     @Test
