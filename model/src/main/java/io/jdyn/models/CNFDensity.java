@@ -107,6 +107,34 @@ public final class CNFDensity {
         return Tensor.of(flow.dtype(), x, n, d);
     }
 
+    /**
+     * A model of the same flow with the exact trace, for evaluating a flow trained with Hutchinson's
+     * estimator (whose log p is an unbiased but noisy estimate; its exp is biased upwards): the CNF of the
+     * same net, the same solver, tolerances, interval and dtype, inference only. Its parameters are those
+     * of flow when built; {@link #copyParameters} brings them up to date. The caller closes it.
+     */
+    public static NeuralODE withExactTrace(NeuralODE flow) {
+        Objects.requireNonNull(flow, "flow");
+        if (!(flow.fn() instanceof CNF cnf)) {
+            throw new IllegalArgumentException("withExactTrace needs a model built from a CNF, got " + flow.fn());
+        }
+        NeuralODE.Builder b = NeuralODE.builder(new CNF(cnf.net()), flow.inFeatures()).dtype(flow.dtype())
+                .solver(flow.solver()).rtol(flow.rtol()).atol(flow.atol()).sSpan(flow.sSpan());
+        NeuralODE exact = b.build();
+        try {
+            copyParameters(flow, exact);
+        } catch (RuntimeException | Error e) {
+            exact.close();
+            throw e;
+        }
+        return exact;
+    }
+
+    /** Sets every parameter of to from the parameter of the same name in from (noise seeds have none in to). */
+    public static void copyParameters(NeuralODE from, NeuralODE to) {
+        for (String name : to.parameters().names()) to.parameters().set(name, from.parameters().get(name));
+    }
+
     /** {n, width} of a [N, width] tensor with width >= minWidth. */
     private static int[] rows(String what, Tensor t, int minWidth) {
         Objects.requireNonNull(t, what);
