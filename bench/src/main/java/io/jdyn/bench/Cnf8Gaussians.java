@@ -26,7 +26,9 @@ import java.util.function.Consumer;
  * with the tape, the NLL and its cotangent, the adjoint backward, the Adam update) over the whole run,
  * and the held-out NLL (2048 points) before and after. The steps are not repeated: the work of a step
  * changes as the flow trains (its NFE), so the figure is the mean over the run, as a training log reports
- * it. The held-out NLL is the exact trace's for both (a copy of the flow with the exact trace). -Dbench.scale scales the number of steps (1000 at scale 1).
+ * it. The held-out NLL is the exact trace's for both (a copy of the flow with the exact trace). Beside
+ * the wall time, cpu_ms: the thread's CPU time a step (everything runs on the calling thread), which a
+ * loaded machine inflates less than the wall time. -Dbench.scale scales the number of steps (1000 at scale 1).
  *
  * <p>No baseline runs here (no PyTorch on this path): the issue's figure for torchdiffeq on the same
  * machine kind (exact trace, adjoint, 2 threads: 415 ms a step, 5.66 to 2.90 nats in 1000 steps) is
@@ -53,7 +55,8 @@ final class Cnf8Gaussians implements Benchmark {
         Sequential net = Sequential.of(new DepthCat(), new Linear(3, WIDTH), new Tanh(), new Linear(WIDTH, WIDTH),
                 new Tanh(), new Linear(WIDTH, WIDTH), new Tanh(), new Linear(WIDTH, 2));
         Dataset test = ToyDataset.eightGaussians(TEST, 1_000_003, DType.FLOAT32);
-        double[] ms = new double[steps];
+        double[] ms = new double[steps], cpuMs = new double[steps];
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
         long fwdNfe = 0, bwdNfe = 0;
         double first, last;
         try (NeuralODE flow = NeuralODE.builder(new CNF(net, est, noise), 3).solver("dopri5").rtol(TOL).atol(TOL)
@@ -64,7 +67,7 @@ final class Cnf8Gaussians implements Benchmark {
             for (int step = 1; step <= steps; step++) {
                 Dataset batch = ToyDataset.eightGaussians(BATCH, step, DType.FLOAT32);
                 try (Tensor x = batch.x(); Tensor a = CNFDensity.augment(x)) {
-                    long t0 = System.nanoTime();
+                    long t0 = System.nanoTime(), c0 = mx.getCurrentThreadCpuTime();
                     try (NeuralODE.Trace tr = flow.trace(a); LossValue loss = CNFDensity.nll(tr.output())) {
                         adam.zeroGrad();
                         tr.backward(loss.grad()).close();
@@ -73,6 +76,7 @@ final class Cnf8Gaussians implements Benchmark {
                         bwdNfe += tr.gradients().backwardStats().nfe();
                     }
                     ms[step - 1] = (System.nanoTime() - t0) / 1e6;
+                    cpuMs[step - 1] = (mx.getCurrentThreadCpuTime() - c0) / 1e6;
                 }
                 if (step % 100 == 0) {
                     CNFDensity.copyParameters(flow, exact);
@@ -84,10 +88,11 @@ final class Cnf8Gaussians implements Benchmark {
             last = nll(exact, testX);
         }
         double mean = Arrays.stream(ms).average().orElse(Double.NaN);
-        BenchMain.log(String.format(Locale.ROOT, "cnf-8gaussians %s: %.1f ms a step (mean of %d), NLL %.3f -> %.3f",
-                variant, mean, steps, first, last));
+        double cpu = Arrays.stream(cpuMs).average().orElse(Double.NaN);
+        BenchMain.log(String.format(Locale.ROOT, "cnf-8gaussians %s: %.1f ms a step (mean of %d; thread CPU %.1f ms),"
+                + " NLL %.3f -> %.3f", variant, mean, steps, cpu, first, last));
         return Json.bench("cnf-8gaussians").str("variant", variant).num("value", mean).str("unit", "ms")
-                .str("statistic", "mean over the training run").num("median_ms", Timing.median(ms))
+                .str("statistic", "mean over the training run").num("median_ms", Timing.median(ms)).num("cpu_ms", cpu)
                 .num("steps", steps).num("batch", BATCH).num("nll_initial", first).num("nll_final", last)
                 .num("forward_nfe_per_step", (double) fwdNfe / steps).num("backward_nfe_per_step", (double) bwdNfe / steps)
                 .str("trace_estimator", est.toString()).str("solver", "dopri5").num("tol", TOL).str("sensitivity", "adjoint")
