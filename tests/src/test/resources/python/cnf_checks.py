@@ -38,16 +38,14 @@ def check_hutchinson_tutorial_trains():
     test, _ = ToyDataset().generate(1024, dataset_type="8gaussians", seed=99)
 
     def test_nll():
-        # the held-out NLL through the same (noisy, unbiased) estimate: averaged over 4 solves
+        # the held-out NLL through the same unbiased estimate: a mean of 1024 independent per-point
+        # estimates (the noise is drawn per row), whose noise is a few hundredths of a nat
         with jdyn.no_grad():
-            total = 0.0
-            for _ in range(4):
-                xtrJ = model(test)
-                total += -(prior.log_prob(xtrJ[:, 1:]) - xtrJ[:, 0]).mean().item()
-            return total / 4
+            xtrJ = model(test)
+            return -(prior.log_prob(xtrJ[:, 1:]) - xtrJ[:, 0]).mean().item()
 
     first = test_nll()
-    for it in range(40):
+    for it in range(30):
         x, _ = ToyDataset().generate(256, dataset_type="8gaussians", seed=it)
         opt.zero_grad()
         xtrJ = model(x)
