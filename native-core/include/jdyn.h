@@ -242,7 +242,14 @@ enum jdyn_op {
                                    fattr: period (Fourier); the basis functions' values at t [n] */
     /* inputs, created by their own calls (jdyn_graph_time, _arg, _param, _const), never by jdyn_graph_op */
     JDYN_OP_TIME = 49, JDYN_OP_ARG = 50, JDYN_OP_PARAM = 51, JDYN_OP_CONST = 52,
-    JDYN_OP_COUNT = 53
+    /* 53 is reserved (JDYN_OP_RANDOM, on another branch) */
+    /* linear systems (inputs: A, B; iattr: transpose): X with A X = B (A^T X = B when transpose is 1),
+     * by LU with partial pivoting per matrix; torch.linalg.solve. A [n, n] or [b, n, n], B [n, k] or
+     * [b, n, k] (b the batch -1 or a number; an unbatched side is shared by every matrix of the other)
+     * -> [b, n, k]. A zero or non-finite pivot fails with JDYN_ERR_NON_FINITE naming the node and the
+     * batch row. */
+    JDYN_OP_SOLVE = 54,
+    JDYN_OP_COUNT = 55
 };
 
 /* Parameter initialisation (jdyn_program_init_params draws every parameter in layout order from one

@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "graph/gemm_skinny.h"
+#include "graph/solve.h"
 #include "nn/activations.h"
 #include "status.h"
 
@@ -449,6 +450,7 @@ void run_op(const Node& n, const Shape* s, const T* const* in, T* out, int64_t b
             return;
         }
         case JDYN_OP_FULL: std::fill(out, out + cnt, (T)n.fa[0]); return;
+        case JDYN_OP_SOLVE: solve(s[0], s[1], n.ia[0] != 0, batch, in[0], in[1], out); return;
         case JDYN_OP_BASIS: basis(n, input_is_time ? t : (double)in[0][0], out); return;
         default: unary(n, in[0], out, cnt); return;
     }

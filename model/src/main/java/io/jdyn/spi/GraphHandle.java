@@ -47,6 +47,8 @@ public interface GraphHandle extends AutoCloseable {
     /** input: t; iattr: basis, n, derivative order; fattr: period. */
     int BASIS = 48;
     int TIME = 49, ARG = 50, PARAM = 51, CONST = 52;
+    /** inputs: A, B; iattr: transpose (solves A^T X = B): X with A X = B, torch.linalg.solve. */
+    int SOLVE = 54;
 
     /* enum jdyn_init. */
     int INIT_UNIFORM = 0, INIT_NORMAL = 1, INIT_CONSTANT = 2;
