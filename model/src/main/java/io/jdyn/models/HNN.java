@@ -38,8 +38,16 @@ public final class HNN implements Fn {
 
     @Override
     public Sym apply(Sym t, Sym x, Params p) {
+        return field(x, hamiltonian(t, x, p));
+    }
+
+    /**
+     * J grad H for the state x [-1, 2n] and an energy h computed from it (one value per row, [-1, 1]): the
+     * field of any Hamiltonian built in x's graph (the Python shim's HNN traces its net, then calls this).
+     */
+    public static Sym field(Sym x, Sym h) {
         int n = EnergyFields.halfWidth("HNN", x);
-        Sym dh = Graph.grad(hamiltonian(t, x, p), x); // [dH/dq, dH/dp]; rows are independent
+        Sym dh = Graph.grad(EnergyFields.energy("HNN", "an energy H", h), x); // [dH/dq, dH/dp]; rows independent
         return Sym.cat(1, dh.slice(1, n, 2 * n), dh.slice(1, 0, n).neg());
     }
 

@@ -43,9 +43,18 @@ public final class LNN implements Fn {
 
     @Override
     public Sym apply(Sym t, Sym x, Params p) {
+        return field(x, lagrangian(t, x, p));
+    }
+
+    /**
+     * [qdot, qddot] for the state x [-1, 2n] and a Lagrangian l computed from it (one value per row,
+     * [-1, 1]): the Euler-Lagrange field of any Lagrangian built in x's graph (the Python shim's LNN traces
+     * its net, then calls this).
+     */
+    public static Sym field(Sym x, Sym l) {
         int n = EnergyFields.halfWidth("LNN", x);
         Graph g = x.graph();
-        Sym dl = Graph.grad(lagrangian(t, x, p), x); // [dL/dq, dL/dqdot]
+        Sym dl = Graph.grad(EnergyFields.energy("LNN", "a Lagrangian L", l), x); // [dL/dq, dL/dqdot]
         Sym qdot = x.slice(1, n, 2 * n);
         Sym zeros = qdot.zerosLike();
         // d2L/(dqdot dq) qdot: the derivative of dL/dqdot along [qdot, 0].
