@@ -47,6 +47,7 @@ public final class BenchMain {
         ALIASES.put("graalpy-train-step-startup", "graalpy-train-step");
         ALIASES.put("graalpy-train-step-first-step", "graalpy-train-step");
         ALIASES.put(HnnStep.LNN_LINE, HnnStep.NAME);
+        ALIASES.put(HnnStep.SOLVE_LINE, HnnStep.NAME);
         for (MoonsNfe.Config c : MoonsNfe.CONFIGS) ALIASES.put("moons-grad-step-" + c.suffix(), "moons-nfe-full");
     }
 
