@@ -82,3 +82,37 @@ def check_messages():
                   "NeuralODE")
     # a state of odd width: the Java message names HNN and the width rule
     expect_raises(jdyn.TracingError, lambda: jdyn.trace(HNN(nn.Sequential(nn.Linear(3, 1))), dim=3), "even width")
+
+
+def check_linalg_solve():
+    # eager: [[3, 1], [1, 2]] x = [1, 2] gives (0, 1); [[0, 1], [2, 5]] x = [3, 4] gives (-5.5, 3) (pivoting)
+    A = jdyn.tensor([[[3.0, 1.0], [1.0, 2.0]], [[0.0, 1.0], [2.0, 5.0]]], dtype="float64", requires_grad=True)
+    b = jdyn.tensor([[1.0, 2.0], [3.0, 4.0]], dtype="float64", requires_grad=True)
+    x = jdyn.linalg.solve(A, b)
+    assert x.shape == (2, 2), x.shape
+    want = [[0.0, 1.0], [-5.5, 3.0]]
+    assert all(abs(g - w) < 1e-14 for r, s in zip(x.tolist(), want) for g, w in zip(r, s)), x.tolist()
+    # d sum(x) / d b = A^-T 1; d sum(x) / d A = -(A^-T 1) x^T
+    x.sum().backward()
+    gb = [[0.2, 0.4], [-1.5, 0.5]]
+    assert all(abs(g - w) < 1e-14 for r, s in zip(b.grad.tolist(), gb) for g, w in zip(r, s)), b.grad.tolist()
+    ga = [[[-gb[m][i] * want[m][j] for j in range(2)] for i in range(2)] for m in range(2)]
+    got = A.grad.tolist()
+    assert all(abs(got[m][i][j] - ga[m][i][j]) < 1e-14 for m in range(2) for i in range(2) for j in range(2)), got
+    # a singular matrix says so
+    expect_raises(BaseException, lambda: jdyn.linalg.solve(jdyn.tensor([[1.0, 2.0], [2.0, 4.0]], dtype="float64"),
+                                                            jdyn.tensor([[1.0], [1.0]], dtype="float64")),
+                  "singular")
+
+    # traced: a field x' = -M^-1 x with M = [[2, 0.5], [0.5, 1]], against M^-1 written out
+    M = jdyn.tensor([[2.0, 0.5], [0.5, 1.0]], dtype="float64")
+
+    def f(t, x):
+        return -jdyn.linalg.solve(M, x.unsqueeze(-1)).squeeze(-1)
+
+    field = jdyn.trace(f, dim=2, dtype="float64")
+    pts = [[1.0, 0.0], [0.3, -0.7]]
+    out = field(jdyn.tensor(pts, dtype="float64")).tolist()
+    det = 1.75
+    for (u, v), (du, dv) in zip(pts, out):
+        assert abs(du + (u - 0.5 * v) / det) < 1e-14 and abs(dv + (-0.5 * u + 2 * v) / det) < 1e-14, (du, dv)

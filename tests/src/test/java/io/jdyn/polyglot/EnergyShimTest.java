@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * torchdyn's {@code from torchdyn.models import HNN, LNN} through the Python shim
  * (src/test/resources/python/energy_checks.py in one sandboxed GraalPy context): the traced fields against
- * their analytic values, training through the adjoint, and the messages.
+ * their analytic values, training through the adjoint, jdyn.linalg.solve (eager and traced), and the messages.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
@@ -40,6 +40,11 @@ class EnergyShimTest {
     @Test
     void energyModelsTrainWithTheAdjoint() {
         checks.call("check_energy_models_train_with_the_adjoint");
+    }
+
+    @Test
+    void linalgSolveEagerAndTraced() {
+        checks.call("check_linalg_solve");
     }
 
     @Test
