@@ -33,6 +33,7 @@ public final class EnergyPlots {
         st.setLegendVisible(true);
         st.setLegendPosition(Styler.LegendPosition.InsideSE);
         st.setYAxisLogarithmic(true);
+        st.setXAxisDecimalPattern("0");
         // The first point is exactly 0 (log scale): plot from the second.
         line(c, "Neural ODE", t, plain, new Color(255, 140, 0));
         line(c, "HNN", t, hnn, new Color(30, 90, 200));
