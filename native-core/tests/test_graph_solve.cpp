@@ -195,9 +195,6 @@ TEST_CASE("SOLVE: shape checks name the op and the shapes") {
         CHECK(mentions(msg, "SOLVE"));
         CHECK(mentions(msg, b.message));
     }
-    Graph g;
-    int64_t id = -1;
-    CHECK(g.try_op(53, {}, {}, {}, &id) == JDYN_ERR_ARGUMENT);
 }
 
 TEST_CASE("SOLVE: a singular or non-finite matrix fails naming SOLVE, the node and the batch row") {
