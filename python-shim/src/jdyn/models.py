@@ -2,6 +2,7 @@
 from ._java import jcall, jtype
 from ._tensor import TapeFn, Tensor, _eager, as_tensor, as_times, is_grad_enabled, weak
 from .nn import Augmenter, Layer, Module, Sequential
+from .energy import HNN, LNN  # noqa: F401  (torchdyn.models spelling)
 
 _Values = "io.jdyn.polyglot.Values"
 
