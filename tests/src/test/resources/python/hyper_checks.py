@@ -5,8 +5,9 @@ from jdyn.numerics import HyperEuler, HyperMidpoint, HyperRK4, HyperRungeKutta4,
 
 
 def _model(solver="dopri5", seed=1):
+    # dopri5 at 1e-10: the reference the fitted hypersolver is measured against must be far more accurate than it
     f = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
-    return NeuralODE(f, solver=solver, sensitivity="adjoint", dtype="float64", seed=seed)
+    return NeuralODE(f, solver=solver, sensitivity="adjoint", dtype="float64", seed=seed, rtol=1e-10, atol=1e-10)
 
 
 def _points():
@@ -50,10 +51,11 @@ def check_fitted_hypereuler_beats_euler_through_odeint_and_neuralode():
     t_span = jdyn.linspace(0, 1, 6, dtype="float64")
     model.eval()
     _, ref = model(x, t_span)
-    hs = HyperEuler(nn.Linear(5, 2))
+    # a hypernet with a hidden layer: on this random field Euler's residual is not linear in [eps, z, f(z)]
+    hs = HyperEuler(nn.Sequential(nn.Linear(5, 16), nn.Tanh(), nn.Linear(16, 2)))
     r = hs.fit(model, x, t_span, epochs=400, lr=2e-2)
-    assert r["final_loss"] < r["initial_loss"], r
-    assert len(hs.hypernet_parameters()) == 12
+    assert r["final_loss"] < r["initial_loss"] / 10, r
+    assert len(hs.hypernet_parameters()) == 5 * 16 + 16 + 16 * 2 + 2
     _, traj = odeint(model, x, t_span, solver=hs)
     euler = _model(solver="euler")
     euler.load_state_dict(model.state_dict())
@@ -61,7 +63,9 @@ def check_fitted_hypereuler_beats_euler_through_odeint_and_neuralode():
     _, plain = euler(x, t_span)
     e_hyper = _max_diff(traj[-1], ref[-1])
     e_euler = _max_diff(plain[-1], ref[-1])
+    print("hyper_checks: HyperEuler %.3e, Euler %.3e at 5 steps" % (e_hyper, e_euler))
     # the same 5 evaluations: the fitted correction must remove most of Euler's error on the points it saw
+    # (measured: 1.3e-3 against 7.1e-3, 5.5 times smaller; 3 leaves a margin for the fit)
     assert e_hyper < e_euler / 3, (e_hyper, e_euler)
     # torchdyn's NeuralODE(f, solver=HyperEuler(hypernet)): the same solve, counted in the model's nfe
     hm = NeuralODE(nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2)), solver=hs, dtype="float64")
