@@ -89,6 +89,54 @@ class HypersolverTest {
         }
     }
 
+    /**
+     * The increment is an ordinary program, so a hypersolver solve is differentiable by the engine's
+     * sensitivities: dL/dtheta of the hypernet by backprop through the Euler steps against central
+     * differences of the hypersolver's own solves.
+     */
+    @Test
+    void gradientsThroughAHypersolverSolveMatchFiniteDifferences() {
+        int steps = 4;
+        try (NeuralField f = NeuralField.of(FIELD, 2, DType.FLOAT64, 3); Tensor x = Tensor.of(random(8, 1), 4, 2);
+             HyperField h = HyperField.of(new HyperMidpoint(new Linear(5, 2)), f, 0.25, DType.FLOAT64, 5)) {
+            double[] grid = h.grid(0, steps);
+            double[] w = random(16, 21);
+            double[] dlds = new double[(steps + 1) * 8];
+            for (int i = 0; i < 8; i++) dlds[steps * 8 + i] = w[i];   // L = <w, z(1)>
+            SolveOptions o = SolveOptions.builder().method(io.jdyn.ode.Method.EULER).grid(grid).build();
+            double[] analytic;
+            try (io.jdyn.ode.GradSolution s = Odeint.odeint(h.program(), x, grid, o,
+                    io.jdyn.ode.GradOptions.builder().sensitivity("autograd").build());
+                 Tensor ct = Tensor.of(DType.FLOAT64, dlds, steps + 1, 4, 2)) {
+                h.program().parameters().zeroGrad();
+                s.backward(ct);
+                analytic = h.program().parameters().grad("hypernet.weight");
+            }
+            double[] theta = h.hypernetParams();
+            for (int j = 0; j < 10; j++) {      // hypernet.weight: the first 10 of the 12
+                double hstep = 1e-5;
+                double[] plus = theta.clone();
+                double[] minus = theta.clone();
+                plus[j] += hstep;
+                minus[j] -= hstep;
+                double fd = (loss(h, x, plus, steps, w) - loss(h, x, minus, steps, w)) / (2 * hstep);
+                // central differences in float64 at h = 1e-5: truncation ~h^2 |L'''| and rounding ~1e-16 / h, both
+                // below 1e-8 for these O(1) values
+                assertEquals(fd, analytic[j], 1e-7 * Math.max(1, Math.abs(fd)), "d L / d hypernet.weight[" + j + "]");
+            }
+        }
+    }
+
+    private static double loss(HyperField h, Tensor x, double[] theta, int steps, double[] w) {
+        h.setHypernetParams(theta);
+        try (Tensor tr = h.trajectory(x, 0, steps)) {
+            double[] end = last(tr);
+            double l = 0;
+            for (int i = 0; i < end.length; i++) l += w[i] * end[i];
+            return l;
+        }
+    }
+
     @Test
     void timesOffTheGridAndBadHypernetsAreRefusedWithTheReason() {
         try (NeuralField f = NeuralField.of(FIELD, 2, DType.FLOAT64, 3); Tensor x = Tensor.of(random(4, 1), 2, 2);
