@@ -75,6 +75,10 @@ def check_fitted_hypereuler_beats_euler_through_odeint_and_neuralode():
     assert _max_diff(traj2, traj) < 1e-12
     assert hm.nfe == 5, hm.nfe
     assert _max_diff(hm.trajectory(x, t_span), traj) < 1e-12
+    # model(x): over s_span in steps of dt
+    hd = NeuralODE(nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2)), solver=hs, dtype="float64", dt=0.2)
+    hd.load_state_dict(model.state_dict())
+    assert _max_diff(hd(x), traj[-1]) < 1e-12
 
 
 def check_refusals_say_why():
