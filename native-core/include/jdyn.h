@@ -242,7 +242,12 @@ enum jdyn_op {
                                    fattr: period (Fourier); the basis functions' values at t [n] */
     /* inputs, created by their own calls (jdyn_graph_time, _arg, _param, _const), never by jdyn_graph_op */
     JDYN_OP_TIME = 49, JDYN_OP_ARG = 50, JDYN_OP_PARAM = 51, JDYN_OP_CONST = 52,
-    JDYN_OP_COUNT = 53
+    JDYN_OP_RANDOM = 53,        /* input: a scalar seed (its value rounded to an integer); iattr: distribution
+                                 * (enum jdyn_random_dist), rank, then the dims (-1 first = batched); fattr:
+                                 * stream. Element i of the result is a fixed function of (seed, stream, i), so
+                                 * a batch row's values do not depend on the batch size and every evaluation
+                                 * with one seed sees the same values; its derivative is zero. */
+    JDYN_OP_COUNT = 54
 };
 
 /* Parameter initialisation (jdyn_program_init_params draws every parameter in layout order from one
@@ -250,6 +255,8 @@ enum jdyn_op {
 enum jdyn_init { JDYN_INIT_UNIFORM = 0, JDYN_INIT_NORMAL = 1, JDYN_INIT_CONSTANT = 2 };
 
 typedef struct jdyn_graph jdyn_graph;
+/* RANDOM's distributions: standard normal, and Rademacher (-1 or +1, each with probability 1/2). */
+enum jdyn_random_dist { JDYN_RANDOM_NORMAL = 0, JDYN_RANDOM_RADEMACHER = 1 };
 
 JDYN_API int32_t jdyn_graph_new(jdyn_graph** out);
 JDYN_API void jdyn_graph_free(jdyn_graph* graph);

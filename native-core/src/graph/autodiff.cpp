@@ -197,7 +197,7 @@ std::vector<int32_t> vjp_rule(Graph& g, int32_t id, int32_t ct) {
             return out;
         }
         case JDYN_OP_TRANSPOSE: out[0] = g.un(JDYN_OP_TRANSPOSE, ct); return out;
-        case JDYN_OP_FULL: return out;
+        case JDYN_OP_FULL: case JDYN_OP_RANDOM: return out;  // constant in its seed
         case JDYN_OP_BASIS: {
             int64_t ia[3] = {n.ia[0], n.ia[1], n.ia[2] + 1};
             const int32_t d = g.op(JDYN_OP_BASIS, {x}, ia, 3, n.fa, 1);
@@ -269,7 +269,7 @@ int32_t jvp_rule(Graph& g, int32_t id, const std::vector<int32_t>& tin) {
             const int64_t ia[1] = {n.ia[0]};
             return g.op(JDYN_OP_CONCAT, parts, ia, 1);
         }
-        case JDYN_OP_FULL: return kZero;
+        case JDYN_OP_FULL: case JDYN_OP_RANDOM: return kZero;
         case JDYN_OP_BASIS: {
             int64_t ia[3] = {n.ia[0], n.ia[1], n.ia[2] + 1};
             return g.mul(g.op(JDYN_OP_BASIS, {n.in[0]}, ia, 3, n.fa, 1), tin[0]);

@@ -18,7 +18,7 @@ const char* const kOpNames[JDYN_OP_COUNT] = {
     "RELU", "SILU", "SOFTPLUS", "ELU", "POW", "SIGN", "STEP", "TANH_BWD", "SIGMOID_BWD", "SOFTPLUS_BWD", "ELU_BWD",
     "SILU_BWD", "GT", "LT", "EQ", "WHERE", "MAXIMUM", "MINIMUM", "MATMUL", "LINEAR", "BMM", "SUM", "MEAN", "MAX",
     "SOFTMAX", "LOG_SOFTMAX", "RESHAPE", "SUM_TO", "BROADCAST_TO", "SLICE", "PAD", "CONCAT", "TRANSPOSE", "FULL",
-    "BASIS", "TIME", "ARG", "PARAM", "CONST"};
+    "BASIS", "TIME", "ARG", "PARAM", "CONST", "RANDOM"};
 
 std::string num(double v) {
     char buf[32];
@@ -264,6 +264,16 @@ void infer(const Graph& g, Node& n) {
         case JDYN_OP_FULL:
             n.shape = shape_attr(op, n.ia);
             return;
+        case JDYN_OP_RANDOM:
+            if (S(0).numel() != 1 || S(0).batched())
+                bad(op, "its input is the seed, one unbatched value; got " + S(0).str());
+            if (n.ia[0] != JDYN_RANDOM_NORMAL && n.ia[0] != JDYN_RANDOM_RADEMACHER)
+                bad(op, "distribution " + std::to_string(n.ia[0]) + " is neither 0 (NORMAL) nor 1 (RADEMACHER)");
+            if (!(n.fa[0] >= 0 && n.fa[0] < 9007199254740992.0) || n.fa[0] != std::floor(n.fa[0]))
+                bad(op, "stream " + num(n.fa[0]) + " must be an integer in [0, 2^53)");
+            n.shape = shape_attr(op, n.ia + 1);
+            n.fa[1] = 0;
+            return;
         case JDYN_OP_BASIS: {
             if (S(0).rank != 0) bad(op, "its input is the time, a scalar; got " + S(0).str());
             if (n.ia[0] != JDYN_BASIS_FOURIER && n.ia[0] != JDYN_BASIS_POLYNOMIAL)
@@ -308,11 +318,12 @@ void clear_unused(Node& n) {
             used_ia = 1 + (int)std::max<int64_t>(0, std::min<int64_t>(n.ia[0], kMaxRank));
             break;
         case JDYN_OP_SLICE: case JDYN_OP_PAD: case JDYN_OP_BASIS: used_ia = 3; break;
+        case JDYN_OP_RANDOM: used_ia = 2 + (int)std::max<int64_t>(0, std::min<int64_t>(n.ia[1], kMaxRank)); break;
         default: used_ia = 0;
     }
     for (int i = used_ia; i < 6; ++i) n.ia[i] = 0;
     if (n.op != JDYN_OP_FULL && n.op != JDYN_OP_SOFTPLUS && n.op != JDYN_OP_SOFTPLUS_BWD && n.op != JDYN_OP_ELU &&
-        n.op != JDYN_OP_ELU_BWD && n.op != JDYN_OP_POW && n.op != JDYN_OP_BASIS)
+        n.op != JDYN_OP_ELU_BWD && n.op != JDYN_OP_POW && n.op != JDYN_OP_BASIS && n.op != JDYN_OP_RANDOM)
         n.fa[0] = n.fa[1] = 0;
     if (n.op == JDYN_OP_FULL) n.fa[1] = 0;
 }
@@ -629,7 +640,7 @@ int32_t Graph::fold(const Node& n) {
 int32_t Graph::op(int32_t o, const std::vector<int32_t>& in, const int64_t* ia, int n_ia, const double* fa, int n_fa) {
     if (o < 0 || o >= JDYN_OP_COUNT)
         fail(JDYN_ERR_ARGUMENT, "unknown op " + std::to_string(o) + " (0 to " + std::to_string(JDYN_OP_COUNT - 1) + ")");
-    if (o >= JDYN_OP_TIME)
+    if (o >= JDYN_OP_TIME && o <= JDYN_OP_CONST)
         fail(JDYN_ERR_ARGUMENT, std::string(op_name(o)) + " nodes are made by their own calls (jdyn_graph_time, _arg, _param, _const)");
     const int ar = arity(o);
     const int64_t nin = (int64_t)in.size();

@@ -2,6 +2,7 @@
 // activations through the vectorised nn/activations); broadcasting ones through a strided loop over
 // four dimensions whose innermost level is specialised for the contiguous and the repeated operand.
 #include "graph/kernels.h"
+#include "graph/random.h"
 
 #include <cblas.h>
 
@@ -449,6 +450,11 @@ void run_op(const Node& n, const Shape* s, const T* const* in, T* out, int64_t b
             return;
         }
         case JDYN_OP_FULL: std::fill(out, out + cnt, (T)n.fa[0]); return;
+        case JDYN_OP_RANDOM: {
+            const uint64_t key = random_key(random_seed((double)in[0][0]), (uint64_t)n.fa[0]);
+            for (int64_t i = 0; i < cnt; ++i) out[i] = (T)random_value(key, n.ia[0], (uint64_t)i);
+            return;
+        }
         case JDYN_OP_BASIS: basis(n, input_is_time ? t : (double)in[0][0], out); return;
         default: unary(n, in[0], out, cnt); return;
     }

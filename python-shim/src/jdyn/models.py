@@ -77,8 +77,6 @@ class NeuralODE(Module):
                  seed=0, max_steps=None, dt=None, dim=None, _java=None):
         if interpolator is not None:
             raise NotImplementedError("interpolator: jdyn's solvers use their own dense output; leave it None")
-        if integral_loss is not None:
-            raise NotImplementedError("integral_loss from Python is not supported yet (the Java API has IntegralLoss)")
         if optimizable_params:
             raise NotImplementedError("optimizable_params is not supported: jdyn optimizes the vector field's parameters")
         if solver_adjoint is not None and solver_adjoint != solver:
@@ -89,10 +87,14 @@ class NeuralODE(Module):
         # model itself keeps the base method for everything else
         self._hyper = solver if isinstance(solver, HyperSolverTemplate) else None
         if self._hyper is not None:
+            if integral_loss is not None:
+                raise NotImplementedError("integral_loss with a hypersolver: the hypersolver's solve has no cost "
+                                          "column; use an adaptive or fixed solver by name")
             solver = self._hyper.base
         self.solver, self.sensitivity, self.order = solver, sensitivity, int(order)
         self.atol, self.rtol, self.atol_adjoint, self.rtol_adjoint = atol, rtol, atol_adjoint, rtol_adjoint
         self.seminorm, self.return_t_eval = bool(seminorm), bool(return_t_eval)
+        self.integral_loss, self.integral_loss_value = integral_loss, None
         self.s_span = tuple(float(s) for s in s_span)
         self.training = True
         if isinstance(vector_field, Layer):
@@ -158,7 +160,17 @@ class NeuralODE(Module):
             b = b.maxSteps(int(max_steps))
         if dt is not None:
             b = b.dt(float(dt))
+        if self.integral_loss is not None:
+            b = b.integralLoss(self._integral_cost(dtype))
         return b
+
+    def _integral_cost(self, dtype):
+        """The integral loss as a Java IntegralCost: one already (jdyn.regularizers), or a traced function."""
+        l = self.integral_loss
+        if hasattr(l, "java"):
+            return l.java
+        from ._integral import IntegralLossFn
+        return IntegralLossFn(l, dtype=dtype or "float32")
 
     # ------------------------------------------------------------------ calls
     @jcall
@@ -170,11 +182,15 @@ class NeuralODE(Module):
         if t_span is None:
             if tape:
                 t = _Tape(self._j.trace(x._j), x)
+                if self.integral_loss is not None:
+                    self.integral_loss_value = float(t.trace.integralLoss())
                 return t.owned_output(t.trace.takeOutput())
             return Tensor(self._j.forward(x._j))
         ts = as_times(t_span)
         if tape:
             t = _Tape(self._j.trace(x._j, ts), x)
+            if self.integral_loss is not None:
+                self.integral_loss_value = float(t.trace.integralLoss())
             traj = t.output(t.trace.trajectory())
             t_eval = [float(v) for v in t.trace.ts()]
         else:

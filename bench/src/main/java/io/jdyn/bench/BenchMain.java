@@ -40,6 +40,7 @@ public final class BenchMain {
         BENCHMARKS.put("hvp-cost", HvpCost::new);
         BENCHMARKS.put("traced-field-step", TracedFieldStep::new);
         BENCHMARKS.put("eager-op", EagerOp::new);
+        BENCHMARKS.put("regulariser-nfe", RegulariserNfe::new);
         BENCHMARKS.put("hypereuler-moons", HyperEulerMoons::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");

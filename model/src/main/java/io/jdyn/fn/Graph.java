@@ -36,6 +36,8 @@ public final class Graph implements AutoCloseable {
     private Sym time;
     /** Every declared parameter by name, in declaration order (for tied declarations and for differentiating by name). */
     private final Map<String, Sym> declared = new LinkedHashMap<>();
+    /** The parameters declared by {@link #noiseSeed}, in declaration order. */
+    private final java.util.LinkedHashSet<String> noiseSeeds = new java.util.LinkedHashSet<>();
 
     /** An empty graph. */
     public Graph() {
@@ -84,6 +86,18 @@ public final class Graph implements AutoCloseable {
      */
     public Map<String, Sym> declaredParams() {
         return Collections.unmodifiableMap(declared);
+    }
+
+    /**
+     * A noise seed: a parameter of shape [1] (initialised to 0) that the model redraws before every solve
+     * ({@link io.jdyn.nn.NeuralField#drawNoise}), so that {@link Sym#randn} / {@link Sym#rademacher} of it
+     * give noise that is fixed within a solve and fresh across solves: what Hutchinson's estimator needs
+     * (FFJORD, the Jacobian regulariser). Its gradient is always zero; optimizers leave it alone.
+     */
+    public Sym noiseSeed(String name) {
+        Sym s = param(name, Init.zeros(), 1);
+        noiseSeeds.add(name);
+        return s;
     }
 
     /** The root of parameter naming for this graph (what an {@link Fn} receives). */
@@ -188,7 +202,7 @@ public final class Graph implements AutoCloseable {
         if (outputs.length == 0) throw new IllegalArgumentException("finish needs at least one output");
         ProgramHandle p = handle.finish(ids("finish outputs", Arrays.asList(outputs)), dtype);
         try {
-            return new Program(p);
+            return new Program(p, noiseSeeds);
         } catch (RuntimeException | Error e) {
             p.close();
             throw e;

@@ -74,6 +74,16 @@ public final class Params {
         return graph.param(prefix + name, init, shape);
     }
 
+    /** A noise seed named "prefix.name": see {@link Graph#noiseSeed(String)}. Tied: the existing one, if declared. */
+    public Sym noiseSeed(String name) {
+        Objects.requireNonNull(name, "name");
+        if (tied) {
+            Sym old = graph.declaredParams().get(prefix + name);
+            if (old != null) return old;
+        }
+        return graph.noiseSeed(prefix + name);
+    }
+
     /** A weight [out, in] initialised as PyTorch's Linear does: {@link Init#torchLinear}(in). */
     public Sym weight(String name, int out, int in) {
         return param(name, Init.torchLinear(in), out, in);

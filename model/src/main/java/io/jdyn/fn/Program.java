@@ -20,13 +20,20 @@ public final class Program implements AutoCloseable {
     private final ProgramHandle handle;
     private final ProgramSignature signature;
     private final List<ParamInfo> params;
+    private final List<ParamInfo> noiseSeeds;
 
-    Program(ProgramHandle handle) {
+    Program(ProgramHandle handle, java.util.Set<String> noiseSeedNames) {
         this.handle = handle;
         this.signature = handle.signature();
         List<ParamInfo> p = new ArrayList<>();
-        for (ProgramSignature.Param q : signature.params()) p.add(new ParamInfo(q.name(), q.shape(), q.offset(), q.count()));
+        List<ParamInfo> seeds = new ArrayList<>();
+        for (ProgramSignature.Param q : signature.params()) {
+            ParamInfo info = new ParamInfo(q.name(), q.shape(), q.offset(), q.count());
+            p.add(info);
+            if (noiseSeedNames.contains(q.name())) seeds.add(info);
+        }
         this.params = List.copyOf(p);
+        this.noiseSeeds = List.copyOf(seeds);
     }
 
     public DType dtype() {
@@ -57,6 +64,11 @@ public final class Program implements AutoCloseable {
     }
 
     /** The size of the flat parameter buffer. */
+    /** The parameters declared as {@link Graph#noiseSeed noise seeds}: redrawn before every solve. */
+    public List<ParamInfo> noiseSeeds() {
+        return noiseSeeds;
+    }
+
     public long numParams() {
         return handle.numParams();
     }

@@ -514,6 +514,44 @@ public final class Sym {
         return basis(basis, n, 0);
     }
 
+    /**
+     * Standard normal noise of the given shape (-1 first for one row per batch element), drawn from this
+     * seed (a {@link Graph#noiseSeed}): element i is a fixed function of (seed, i), so every evaluation
+     * in a solve sees the same values, a batch row's values do not depend on the batch size, and the
+     * derivative is zero. Two draws of one shape from one seed are the same draw; give them different
+     * streams ({@link #randn(long[], int)}) for independent noise.
+     */
+    public Sym randn(long... shape) {
+        return random(GraphHandle.RANDOM_NORMAL, 0, shape);
+    }
+
+    /** As {@link #randn(long...)}, from stream {@code stream} (>= 0) of this seed. */
+    public Sym randn(long[] shape, int stream) {
+        return random(GraphHandle.RANDOM_NORMAL, stream, shape);
+    }
+
+    /** Rademacher noise (-1 or +1, each with probability 1/2), as {@link #randn(long...)} otherwise. */
+    public Sym rademacher(long... shape) {
+        return random(GraphHandle.RANDOM_RADEMACHER, 0, shape);
+    }
+
+    /** As {@link #rademacher(long...)}, from stream {@code stream} (>= 0) of this seed. */
+    public Sym rademacher(long[] shape, int stream) {
+        return random(GraphHandle.RANDOM_RADEMACHER, stream, shape);
+    }
+
+    private Sym random(int dist, int stream, long[] shape) {
+        Objects.requireNonNull(shape, "shape");
+        if (stream < 0) throw new IllegalArgumentException("stream must be >= 0, got " + stream);
+        if (shape.length > 4) throw new IllegalArgumentException("noise of rank " + shape.length + ": at most 4");
+        long[] ia = new long[2 + shape.length];
+        ia[0] = dist;
+        ia[1] = shape.length;
+        System.arraycopy(shape, 0, ia, 2, shape.length);
+        return op(dist == GraphHandle.RANDOM_NORMAL ? "randn" : "rademacher", GraphHandle.RANDOM, new Sym[] {this}, ia,
+                new double[] {stream});
+    }
+
     // ------------------------------------------------------------------ plumbing
 
     static final long[] NO_I = new long[0];

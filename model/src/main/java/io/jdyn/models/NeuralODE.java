@@ -21,6 +21,7 @@ import io.jdyn.ode.Solution;
 import io.jdyn.ode.SolveOptions;
 import io.jdyn.ode.SolveStats;
 import io.jdyn.ode.VectorField;
+import io.jdyn.train.loss.Reduction;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -72,14 +73,20 @@ public final class NeuralODE implements Block {
     private final SecondOrderField second;
     private final AtomicLong forwardNfe = new AtomicLong();
     private final AtomicLong backwardNfe = new AtomicLong();
+    /** The integral loss's running-cost column, or null. */
+    private final IntegralTerm integral;
+    /** Solves so far: each draws the field's noise seeds anew from it (reproducible from the builder's seed). */
+    private final AtomicLong noiseDraws;
 
-    private NeuralODE(Builder b, NeuralField field, boolean owns) {
+    private NeuralODE(Builder b, NeuralField field, boolean owns, IntegralTerm integral) {
         this.field = field;
         this.ownsField = owns;
         this.net = b.net != null ? b.net : b.fn != null ? null : field.net();
         this.fn = b.fn != null ? b.fn : b.net != null ? b.net : field.fn();
         this.order = b.order;
-        this.dim = field.dim();
+        this.integral = integral;
+        this.noiseDraws = new AtomicLong(Math.floorMod(b.seed * 0x9E3779B97F4A7C15L, 1L << 20));
+        this.dim = integral != null ? b.dim : field.dim();
         this.options = b.solve.build();
         this.gradOptions = b.grad.build();
         this.sSpan = b.sSpan.clone();
@@ -129,7 +136,10 @@ public final class NeuralODE implements Block {
     @Override
     public Tensor forward(Tensor x) {
         try (Solution s = solve(x, sSpan)) {
-            return s.ys().select(-1);
+            if (integral == null) return s.ys().select(-1);
+            try (Tensor last = s.ys().select(-1)) {
+                return integral.narrow(last);
+            }
         }
     }
 
@@ -139,14 +149,14 @@ public final class NeuralODE implements Block {
      */
     public Result forward(Tensor x, double[] tSpan) {
         try (Solution s = solve(x, tSpan)) {
-            return new Result(s.ts(), s.ys().copy(), s.stats());
+            return new Result(s.ts(), integral == null ? s.ys().copy() : integral.narrow(s.ys()), s.stats());
         }
     }
 
     /** The states at every time of sSpan: [sSpan.length, *x.shape] (owned by the caller). */
     public Tensor trajectory(Tensor x, double[] sSpan) {
         try (Solution s = solve(x, sSpan)) {
-            return s.ys().copy();
+            return integral == null ? s.ys().copy() : integral.narrow(s.ys());
         }
     }
 
@@ -165,8 +175,16 @@ public final class NeuralODE implements Block {
 
     private Solution solve(Tensor x, double[] t) {
         live();
+        drawNoise();
         SolveOptions o = solveOptions(t);
-        Solution s = second == null ? Odeint.odeint(field, x, t, o) : Odeint.odeint((VectorField) second, x, t, o);
+        Solution s;
+        if (integral != null) {
+            try (Tensor wide = integral.widen(x)) {
+                s = Odeint.odeint(field, wide, t, o);
+            }
+        } else {
+            s = second == null ? Odeint.odeint(field, x, t, o) : Odeint.odeint((VectorField) second, x, t, o);
+        }
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
     }
@@ -186,11 +204,24 @@ public final class NeuralODE implements Block {
 
     private GradSolution gradSolve(Tensor x, double[] t) {
         live();
+        drawNoise();
         SolveOptions o = solveOptions(t);
-        GradSolution s = second == null ? Odeint.odeint(field, x, t, o, gradOptions)
-                : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions);
+        GradSolution s;
+        if (integral != null) {
+            try (Tensor wide = integral.widen(x)) {
+                s = Odeint.odeint(field, wide, t, o, gradOptions);
+            }
+        } else {
+            s = second == null ? Odeint.odeint(field, x, t, o, gradOptions)
+                    : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions);
+        }
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
+    }
+
+    /** A fresh draw of the field's noise seeds, if it has any: noise is fixed within a solve, new across solves. */
+    private void drawNoise() {
+        if (!field.noiseSeeds().isEmpty()) field.drawNoise(noiseDraws.getAndIncrement());
     }
 
     /**
@@ -204,6 +235,10 @@ public final class NeuralODE implements Block {
         private final boolean finalOnly;
         private final Tensor output;
         private final long[] outputShape;
+        /** With an integral loss: the trajectory without the cost column (the tape's own has it). */
+        private final Tensor narrowTrajectory;
+        /** The noise seeds this solve ran with: its backward pass must see them again. */
+        private final double[] noise;
         private boolean outputTaken;
         private Gradients gradients;
 
@@ -212,24 +247,44 @@ public final class NeuralODE implements Block {
             this.solution = solution;
             this.finalOnly = finalOnly;
             Tensor out = null;
+            Tensor traj = null;
             try {
-                out = finalOnly ? solution.ys().select(-1) : null;
+                if (model.integral == null) {
+                    out = finalOnly ? solution.ys().select(-1) : null;
+                } else {
+                    traj = model.integral.narrow(solution.ys());
+                    out = finalOnly ? traj.select(-1) : null;
+                }
+                this.noise = model.field.noiseSeeds().isEmpty() ? null : model.field.noiseSeedValues();
             } catch (RuntimeException | Error e) {
+                if (traj != null) traj.close();
                 solution.close();
                 throw e;
             }
             this.output = out;
+            this.narrowTrajectory = traj;
             this.outputShape = out == null ? null : out.shape();
         }
 
         @Override
         public Tensor output() {
-            return finalOnly ? output : solution.ys();
+            return finalOnly ? output : trajectory();
         }
 
         /** The states at every evaluation time, [T, *x.shape]. */
         public Tensor trajectory() {
-            return solution.ys();
+            return narrowTrajectory != null ? narrowTrajectory : solution.ys();
+        }
+
+        /**
+         * The integral loss of this solve (the sum or mean over the batch of the running cost's integral,
+         * as {@link Builder#integralLoss} says); NaN when the model has none.
+         */
+        public double integralLoss() {
+            if (model.integral == null) return Double.NaN;
+            try (Tensor last = solution.ys().select(-1)) {
+                return model.integral.value(last);
+            }
         }
 
         public double[] ts() {
@@ -245,6 +300,15 @@ public final class NeuralODE implements Block {
         public Gradients gradients() {
             if (gradients == null) throw new IllegalStateException("backward has not run");
             return gradients;
+        }
+
+        /**
+         * The backward pass of the integral loss alone (no loss on the states): returns dL/dx and
+         * accumulates dL/dtheta. For a model with an integral loss.
+         */
+        public Tensor backwardIntegral() {
+            if (model.integral == null) throw new IllegalStateException("the model has no integral loss");
+            return run(null);
         }
 
         @Override
@@ -264,6 +328,20 @@ public final class NeuralODE implements Block {
 
         private Tensor run(Tensor full) {
             NeuralODE m = model;
+            if (noise != null && !Arrays.equals(noise, m.field.noiseSeedValues())) m.field.setNoiseSeedValues(noise);
+            if (m.integral != null) {
+                long nt = solution.ts().length;
+                long batch = solution.ys().shape()[1];
+                if (full != null && !Arrays.equals(full.shape(), new long[] {nt, batch, m.dim})) {
+                    throw new IllegalArgumentException("cotangent has shape " + Arrays.toString(full.shape())
+                            + " but the trajectory has shape " + Arrays.toString(new long[] {nt, batch, m.dim}));
+                }
+                try (Tensor wide = m.integral.cotangent(full, nt, batch, m.field.dtype())) {
+                    gradients = solution.backward(wide);
+                }
+                m.backwardNfe.addAndGet(gradients.backwardStats().nfe());
+                return m.integral.narrow(gradients.y0());
+            }
             Runnable restoreFrozen = m.second != null && m.field.numParams() > 0
                     ? m.field.parameters().frozenGradSnapshot() : () -> {};
             gradients = solution.backward(full);
@@ -296,6 +374,7 @@ public final class NeuralODE implements Block {
         @Override
         public void close() {
             if (output != null && !outputTaken) output.close();
+            if (narrowTrajectory != null) narrowTrajectory.close();
             solution.close();
         }
     }
@@ -506,6 +585,8 @@ public final class NeuralODE implements Block {
         private final GradOptions.Builder grad = GradOptions.builder().sensitivity(Sensitivity.AUTOGRAD).seminorm(true)
                 .rtol(1e-4).atol(1e-4);
         private double[] sSpan = {0, 1};
+        private IntegralCost integralCost;
+        private Reduction integralReduction = Reduction.SUM;
 
         private Builder(NeuralField field, Sequential net, Fn fn, int dim) {
             this.field = field;
@@ -604,24 +685,42 @@ public final class NeuralODE implements Block {
             return this;
         }
 
+        /**
+         * torchdyn's {@code integral_loss}: the integral of cost over the solve joins the loss of every
+         * backward pass ({@link Trace#backward}, or {@link Trace#backwardIntegral} for it alone), summed over
+         * the batch. The cost is compiled into the field's program (see {@link IntegralCost}); the model's
+         * inputs and outputs keep the state's width. Not for a model over an existing NeuralField or of order 2.
+         */
+        public Builder integralLoss(IntegralCost cost) {
+            return integralLoss(cost, Reduction.SUM);
+        }
+
+        /** As {@link #integralLoss(IntegralCost)}, the per-sample integrals combined by reduction (a cost for the whole batch is taken as is). */
+        public Builder integralLoss(IntegralCost cost, Reduction reduction) {
+            integralCost = Objects.requireNonNull(cost, "cost");
+            integralReduction = Objects.requireNonNull(reduction, "reduction");
+            return this;
+        }
+
         public NeuralODE build() {
+            if (integralCost != null) return buildWithIntegral();
             if (field != null) {
                 if (order != 1) {
                     throw new IllegalArgumentException("order 2 needs the acceleration net as a Sequential"
                             + " (NeuralODE.builder(net, dim).order(2)): a NeuralField must return as many values as"
                             + " the state has, the acceleration has half as many");
                 }
-                return new NeuralODE(this, field, false);
+                return new NeuralODE(this, field, false, null);
             }
             if (order == 1) {
                 return new NeuralODE(this, fn != null ? NeuralField.of(fn, dim, dtype, seed) : NeuralField.of(net, dim,
-                        dtype, seed), true);
+                        dtype, seed), true, null);
             }
             if (dim < 2 || dim % 2 != 0) {
                 throw new IllegalArgumentException("order 2: the state [x, v] must have an even width, got " + dim);
             }
             int half = dim / 2;
-            if (fn != null) return new NeuralODE(this, NeuralField.of(secondOrder(fn, dim), dim, dtype, seed), true);
+            if (fn != null) return new NeuralODE(this, NeuralField.of(secondOrder(fn, dim), dim, dtype, seed), true, null);
             int out = net.outFeatures(dim);
             if (out != half) {
                 throw new IllegalArgumentException("order 2: the net must map the state [x, v] (width " + dim
@@ -629,7 +728,25 @@ public final class NeuralODE implements Block {
             }
             List<Layer> layers = new ArrayList<>(net.layers());
             layers.add(new Augmenter(half));
-            return new NeuralODE(this, NeuralField.of(Sequential.of(layers), dim, dtype, seed), true);
+            return new NeuralODE(this, NeuralField.of(Sequential.of(layers), dim, dtype, seed), true, null);
+        }
+
+        private NeuralODE buildWithIntegral() {
+            if (field != null) {
+                throw new IllegalArgumentException("an integral loss is compiled into the field's program: build the model"
+                        + " from the Fn or Sequential (NeuralODE.builder(f, dim)), not from a NeuralField");
+            }
+            if (order != 1) throw new IllegalArgumentException("an integral loss needs order 1, got order " + order);
+            IntegralTerm term = new IntegralTerm(integralCost, integralReduction, dim);
+            Fn f = fn != null ? fn : net;
+            NeuralField wide = NeuralField.of(term.augment(f), dim + 1, dtype, seed);
+            try {
+                solve.normMask(term.normMask());
+                return new NeuralODE(this, wide, true, term);
+            } catch (RuntimeException | Error e) {
+                wide.close();
+                throw e;
+            }
         }
 
         /** [x, v] -> [v, f(t, x, v)]: the whole second-order field as one program. */

@@ -44,6 +44,8 @@ public final class NeuralField implements VectorField, AutoCloseable {
     private final DType dtype;
     private final ProgramHandle program;
     private final Parameters parameters;
+    /** The program's noise seeds (io.jdyn.fn.Graph#noiseSeed), redrawn before every solve; none for a Sequential. */
+    private final List<ParamInfo> noiseSeeds;
 
     private NeuralField(Sequential net, int dim, DType dtype, long seed, boolean vectorField) {
         this.net = net;
@@ -65,6 +67,7 @@ public final class NeuralField implements VectorField, AutoCloseable {
                         + program.dimOut() + ", expected " + dim + " to " + out + ": " + net);
             }
             this.parameters = new Parameters(program, net);
+            this.noiseSeeds = List.of();
             if (parameters.numParams() > 0) parameters.init(seed);
         } catch (RuntimeException | Error e) {
             program.close();
@@ -82,6 +85,7 @@ public final class NeuralField implements VectorField, AutoCloseable {
         this.program = program.handle();
         try {
             this.parameters = new Parameters(this.program, program.params());
+            this.noiseSeeds = program.noiseSeeds();
             if (parameters.numParams() > 0) parameters.init(seed);
         } catch (RuntimeException | Error e) {
             program.close();
@@ -154,6 +158,40 @@ public final class NeuralField implements VectorField, AutoCloseable {
     /** As {@link #layers(Sequential, int, DType, long)}, from a random seed. */
     public static NeuralField layers(Sequential net, int dimIn, DType dtype) {
         return layers(net, dimIn, dtype, ThreadLocalRandom.current().nextLong());
+    }
+
+    /** The parameters declared as noise seeds ({@link io.jdyn.fn.Params#noiseSeed}); empty when there are none. */
+    public List<ParamInfo> noiseSeeds() {
+        return noiseSeeds;
+    }
+
+    /**
+     * Sets every noise seed for draw number {@code draw} (a model counts its solves): distinct values for
+     * distinct (seed, draw) pairs, integers below 2^24 so that a float32 parameter holds them exactly.
+     */
+    public void drawNoise(long draw) {
+        live();
+        int n = noiseSeeds.size();
+        for (int i = 0; i < n; i++) {
+            long v = Math.floorMod(draw * n + i, 1L << 24);
+            parameters.set(noiseSeeds.get(i).name(), new double[] {v});
+        }
+    }
+
+    /** The noise seeds' current values (what a tape must see again in its backward pass). */
+    public double[] noiseSeedValues() {
+        double[] v = new double[noiseSeeds.size()];
+        for (int i = 0; i < v.length; i++) v[i] = parameters.get(noiseSeeds.get(i).name())[0];
+        return v;
+    }
+
+    /** Puts the noise seeds back to values from {@link #noiseSeedValues()}. */
+    public void setNoiseSeedValues(double[] values) {
+        live();
+        if (values.length != noiseSeeds.size()) {
+            throw new IllegalArgumentException(values.length + " noise seed values for " + noiseSeeds.size() + " seeds");
+        }
+        for (int i = 0; i < values.length; i++) parameters.set(noiseSeeds.get(i).name(), new double[] {values[i]});
     }
 
     /** The Sequential this field was compiled from; null for a field built from another {@link Fn}. */

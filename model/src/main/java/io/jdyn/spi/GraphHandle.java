@@ -47,6 +47,11 @@ public interface GraphHandle extends AutoCloseable {
     /** input: t; iattr: basis, n, derivative order; fattr: period. */
     int BASIS = 48;
     int TIME = 49, ARG = 50, PARAM = 51, CONST = 52;
+    /** input: a scalar seed; iattr: distribution (RANDOM_*), rank, then the dims; fattr: stream. */
+    int RANDOM = 53;
+
+    /* enum jdyn_random_dist. */
+    int RANDOM_NORMAL = 0, RANDOM_RADEMACHER = 1;
 
     /* enum jdyn_init. */
     int INIT_UNIFORM = 0, INIT_NORMAL = 1, INIT_CONSTANT = 2;
