@@ -42,6 +42,7 @@ public final class BenchMain {
         BENCHMARKS.put("eager-op", EagerOp::new);
         BENCHMARKS.put("regulariser-nfe", RegulariserNfe::new);
         BENCHMARKS.put(HnnStep.NAME, HnnStep::new);
+        BENCHMARKS.put("hypereuler-moons", HyperEulerMoons::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");
