@@ -22,7 +22,8 @@ from ._tensor import (Tensor, arange, as_tensor, empty, enable_grad, eye, float3
                       initial_seed, int64, is_grad_enabled, linspace, manual_seed, no_grad, ones, rand, rand_like,
                       randint, randn, randn_like, randperm, set_grad_enabled, tensor, zeros, hstack, vstack)
 from ._trace import SymTensor, TracedField, TracingError, trace
-from . import nn, optim, datasets, numerics, train, autograd
+from . import nn, optim, datasets, numerics, train, autograd, regularizers
+from . import linalg
 from .functional import (abs, amax, amin, bmm, cat, clamp, clip, concat, concatenate, cos, cosh, elu, exp, expm1,
                          flatten, full_like, leaky_relu, linear, log, log1p, log_softmax, logsumexp, matmul, max,
                          maximum, mean, min, minimum, mm, neg, norm, ones_like, pow, reciprocal, relu, reshape, rsqrt,

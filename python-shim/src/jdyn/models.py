@@ -2,6 +2,7 @@
 from ._java import jcall, jtype
 from ._tensor import TapeFn, Tensor, _eager, as_tensor, as_times, is_grad_enabled, weak
 from .nn import Augmenter, Layer, Module, Sequential
+from .energy import HNN, LNN  # noqa: F401  (torchdyn.models spelling)
 
 _Values = "io.jdyn.polyglot.Values"
 
@@ -77,16 +78,24 @@ class NeuralODE(Module):
                  seed=0, max_steps=None, dt=None, dim=None, _java=None):
         if interpolator is not None:
             raise NotImplementedError("interpolator: jdyn's solvers use their own dense output; leave it None")
-        if integral_loss is not None:
-            raise NotImplementedError("integral_loss from Python is not supported yet (the Java API has IntegralLoss)")
         if optimizable_params:
             raise NotImplementedError("optimizable_params is not supported: jdyn optimizes the vector field's parameters")
         if solver_adjoint is not None and solver_adjoint != solver:
             raise NotImplementedError("solver_adjoint must be None or the forward solver (%r): the backward solve uses "
                                       "the forward one" % (solver,))
+        from ._hyper import HyperSolverTemplate
+        # a hypersolver (torchdyn's NeuralODE(f, solver=HyperEuler(hypernet))): calls step with it on t_span, the
+        # model itself keeps the base method for everything else
+        self._hyper = solver if isinstance(solver, HyperSolverTemplate) else None
+        if self._hyper is not None:
+            if integral_loss is not None:
+                raise NotImplementedError("integral_loss with a hypersolver: the hypersolver's solve has no cost "
+                                          "column; use an adaptive or fixed solver by name")
+            solver = self._hyper.base
         self.solver, self.sensitivity, self.order = solver, sensitivity, int(order)
         self.atol, self.rtol, self.atol_adjoint, self.rtol_adjoint = atol, rtol, atol_adjoint, rtol_adjoint
         self.seminorm, self.return_t_eval = bool(seminorm), bool(return_t_eval)
+        self.integral_loss, self.integral_loss_value = integral_loss, None
         self.s_span = tuple(float(s) for s in s_span)
         self.training = True
         if isinstance(vector_field, Layer):
@@ -152,21 +161,37 @@ class NeuralODE(Module):
             b = b.maxSteps(int(max_steps))
         if dt is not None:
             b = b.dt(float(dt))
+        if self.integral_loss is not None:
+            b = b.integralLoss(self._integral_cost(dtype))
         return b
+
+    def _integral_cost(self, dtype):
+        """The integral loss as a Java IntegralCost: one already (jdyn.regularizers), or a traced function."""
+        l = self.integral_loss
+        if hasattr(l, "java"):
+            return l.java
+        from ._integral import IntegralLossFn
+        return IntegralLossFn(l, dtype=dtype or "float32")
 
     # ------------------------------------------------------------------ calls
     @jcall
     def forward(self, x, t_span=None):
+        if self._hyper is not None:
+            return self._hyper_forward(x, t_span)
         x = as_tensor(x, self.dtype)
         tape = self.training and is_grad_enabled()
         if t_span is None:
             if tape:
                 t = _Tape(self._j.trace(x._j), x)
+                if self.integral_loss is not None:
+                    self.integral_loss_value = float(t.trace.integralLoss())
                 return t.owned_output(t.trace.takeOutput())
             return Tensor(self._j.forward(x._j))
         ts = as_times(t_span)
         if tape:
             t = _Tape(self._j.trace(x._j, ts), x)
+            if self.integral_loss is not None:
+                self.integral_loss_value = float(t.trace.integralLoss())
             traj = t.output(t.trace.trajectory())
             t_eval = [float(v) for v in t.trace.ts()]
         else:
@@ -176,9 +201,26 @@ class NeuralODE(Module):
             r.close()
         return (t_eval, traj) if self.return_t_eval else traj
 
+    def _hyper_forward(self, x, t_span):
+        """A call with the hypersolver: on t_span, or on s_span (its ends) in steps of dt; no tape."""
+        ts = t_span
+        if ts is None:
+            s0, s1 = self.s_span[0], self.s_span[-1]
+            dt = self._j.solveOptions([s0, s1]).dt()
+            n = max(1, int(round((s1 - s0) / dt))) if dt > 0 else 1
+            ts = [s0 + (s1 - s0) * k / n for k in range(n + 1)]
+        before = self._hyper.nfe
+        t_eval, traj = self._hyper._solve(self, x, ts)
+        self._hyper_nfe = getattr(self, "_hyper_nfe", 0) + self._hyper.nfe - before
+        if t_span is None:
+            return traj[-1]
+        return (t_eval, traj) if self.return_t_eval else traj
+
     @jcall
     def trajectory(self, x, s_span):
         """The states at every time of s_span, shape [len(s_span), *x.shape] (no tape)."""
+        if self._hyper is not None:
+            return self._hyper_forward(x, s_span)[1]
         x = as_tensor(x, self.dtype)
         return Tensor(self._j.trajectory(x._j, as_times(s_span)))
 
@@ -195,7 +237,7 @@ class NeuralODE(Module):
     @jcall
     def nfe(self):
         """Vector field evaluations so far (forward and backward), as torchdyn counts them."""
-        return int(self._j.nfe())
+        return int(self._j.nfe()) + getattr(self, "_hyper_nfe", 0)
 
     @nfe.setter
     @jcall
@@ -203,6 +245,7 @@ class NeuralODE(Module):
         if value != 0:
             raise ValueError("nfe can only be reset to 0")
         self._j.resetNfe()
+        self._hyper_nfe = 0
 
     @property
     @jcall
