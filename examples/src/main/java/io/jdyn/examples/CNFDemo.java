@@ -28,7 +28,7 @@ import java.util.Locale;
  * a standard normal base ({@link CNFDensity#nll}). Prints the NLL of a fixed held-out set every
  * {@code every} steps and writes the learned density and samples as PNGs.
  *
- * <p>{@code CNFDemo [steps] [hutch|rademacher]}: 1000 steps, exact trace; PNGs in target/.
+ * <p>{@code CNFDemo [steps] [exact|hutch|rademacher]}: 1000 steps, exact trace by default; PNGs in target/.
  */
 public final class CNFDemo {
     /** What to run; {@link #defaults()} is the example's full size. */
@@ -78,7 +78,15 @@ public final class CNFDemo {
     public static void main(String[] args) {
         Config c = Config.defaults();
         if (args.length > 0) c = c.steps(Integer.parseInt(args[0]));
-        if (args.length > 1) c = c.hutchinson(args[1].equals("rademacher") ? CNF.NoiseDist.RADEMACHER : CNF.NoiseDist.GAUSSIAN);
+        if (args.length > 1) {
+            c = switch (args[1]) {
+                case "exact" -> c;
+                case "hutch" -> c.hutchinson(CNF.NoiseDist.GAUSSIAN);
+                case "rademacher" -> c.hutchinson(CNF.NoiseDist.RADEMACHER);
+                default -> throw new IllegalArgumentException("the trace: exact, hutch (Gaussian noise) or rademacher, got "
+                        + args[1]);
+            };
+        }
         long t0 = System.nanoTime();
         Result r = run(c, 100, (s, nll, nfe) -> System.out.printf(Locale.ROOT, "  step %4d  test NLL %.4f nats  (forward NFE %d)%n",
                 s, nll, nfe), Path.of("target", "cnf-density.png"), Path.of("target", "cnf-samples.png"));
