@@ -83,7 +83,7 @@ def check_tutorial_trains_and_samples():
     jdyn.manual_seed(0)
     f = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
     cnf = CNF(f, trace_estimator=autograd_trace)
-    nde = NeuralODE(cnf, solver="dopri5", sensitivity="adjoint", atol=1e-4, rtol=1e-4, s_span=(0.0, 1.0))
+    nde = NeuralODE(cnf, solver="dopri5", s_span=jdyn.linspace(0, 1, 2), sensitivity="adjoint", atol=1e-4, rtol=1e-4)
     model = nn.Sequential(nn.Augmenter(augment_idx=1, augment_dims=1), nde)
     prior = MultivariateNormal(jdyn.zeros(2), jdyn.eye(2))
     opt = jdyn.optim.Adam(model.parameters(), lr=1e-2)
