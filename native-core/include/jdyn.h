@@ -247,7 +247,13 @@ enum jdyn_op {
                                  * stream. Element i of the result is a fixed function of (seed, stream, i), so
                                  * a batch row's values do not depend on the batch size and every evaluation
                                  * with one seed sees the same values; its derivative is zero. */
-    JDYN_OP_COUNT = 54
+    /* linear systems (inputs: A, B; iattr: transpose): X with A X = B (A^T X = B when transpose is 1),
+     * by LU with partial pivoting per matrix; torch.linalg.solve. A [n, n] or [b, n, n], B [n, k] or
+     * [b, n, k] (b the batch -1 or a number; an unbatched side is shared by every matrix of the other)
+     * -> [b, n, k]. A zero or non-finite pivot fails with JDYN_ERR_NON_FINITE naming the node and the
+     * batch row. */
+    JDYN_OP_SOLVE = 54,
+    JDYN_OP_COUNT = 55
 };
 
 /* Parameter initialisation (jdyn_program_init_params draws every parameter in layout order from one

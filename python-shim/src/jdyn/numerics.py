@@ -5,6 +5,7 @@ state is copied each way. Neural vector fields should be built from jdyn.nn laye
 natively with no calls back."""
 from ._java import jcall, jtype
 from ._tensor import Tensor, as_tensor, as_times
+from ._hyper import HyperEuler, HyperMidpoint, HyperRK4, HyperRungeKutta4, HyperSolverTemplate
 
 
 @jcall
@@ -12,7 +13,12 @@ def odeint(f, x, t_span, solver="dopri5", atol=1e-6, rtol=1e-6, max_steps=None, 
     """Solves dx/dt = f(t, x) from x at t_span[0]; returns (t_eval, trajectory [len(t_span), *x.shape]).
 
     f takes t (float) and x (a list of floats for a 1-D x, a list of rows for a [batch, dim] x) and returns
-    the derivative in the same layout (lists, tuples or a Tensor)."""
+    the derivative in the same layout (lists, tuples or a Tensor).
+
+    solver may be a hypersolver (HyperEuler(hypernet), ...): f is then a NeuralODE or its compiled vf, and
+    the solve steps natively on the evenly spaced t_span."""
+    if isinstance(solver, HyperSolverTemplate):
+        return solver._solve(f, x, t_span)
     if not callable(f):
         raise TypeError("f must be a function f(t, x), got %r" % (f,))
     x = as_tensor(x, dtype)
