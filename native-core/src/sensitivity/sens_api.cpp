@@ -199,23 +199,28 @@ int32_t jdyn_diff_field_solve(const jdyn_solve_config* config, const jdyn_diff_f
     });
 }
 
+namespace {
+// Writes a backward pass's counts to the caller's stats when it ends, failed or not: the counts up to a
+// failure are part of its diagnosis.
+struct BackwardReport {
+    jdyn::BackwardStats& st;
+    jdyn_backward_stats* out;
+    ~BackwardReport() {
+        if (out) {
+            out->nfe = st.nfe;
+            out->accepted = st.accepted;
+            out->rejected = st.rejected;
+        }
+    }
+};
+}  // namespace
+
 int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params, double* g_times,
                            jdyn_backward_stats* stats) {
     return jdyn::guarded([&] {
         if (!tape) jdyn::fail(JDYN_ERR_ARGUMENT, "tape must not be NULL");
         jdyn::BackwardStats st;
-        // The counts up to a failure are part of its diagnosis: report them either way.
-        struct Report {
-            jdyn::BackwardStats& st;
-            jdyn_backward_stats* out;
-            ~Report() {
-                if (out) {
-                    out->nfe = st.nfe;
-                    out->accepted = st.accepted;
-                    out->rejected = st.rejected;
-                }
-            }
-        } report{st, stats};
+        BackwardReport report{st, stats};
         tape->tape->backward(ys_cotangent, tape->options, tape->integral.get(), g_y0, g_params, g_times, st);
     });
 }
@@ -232,17 +237,7 @@ int32_t jdyn_tape_backward_curvature(jdyn_tape* tape, const void* ys_cotangent, 
         if (!(sample_step > 0) || !std::isfinite(sample_step))
             jdyn::fail(JDYN_ERR_ARGUMENT, "sample_step must be finite and > 0, got " + std::to_string(sample_step));
         jdyn::BackwardStats st;
-        struct Report {
-            jdyn::BackwardStats& st;
-            jdyn_backward_stats* out;
-            ~Report() {
-                if (out) {
-                    out->nfe = st.nfe;
-                    out->accepted = st.accepted;
-                    out->rejected = st.rejected;
-                }
-            }
-        } report{st, stats};
+        BackwardReport report{st, stats};
         if (tape->dtype == JDYN_FLOAT32)
             backward_curvature<float>(tape, ys_cotangent, g_y0, g_params, g_times, st, sample_step, factors, samples);
         else
