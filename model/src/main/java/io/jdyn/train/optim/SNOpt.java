@@ -290,7 +290,7 @@ public final class SNOpt {
         return targets.size();
     }
 
-    /** Layer i's Kronecker eigenbasis and eigenvalue estimate of ODE {@code ode} (for tests): [U_A, U_G, m2]. */
+    /** Layer i's Kronecker eigenbasis and eigenvalue estimate of target {@code ode} (see {@link #numTargets()}) (for tests): [U_A, U_G, m2]. */
     public double[][] layerState(int ode, int layer) {
         Layer l = targets.get(ode).layers[layer];
         if (l.uA == null) throw new IllegalStateException("no statistics yet");
@@ -298,7 +298,7 @@ public final class SNOpt {
     }
 
     /**
-     * The factors last collected for ODE {@code ode} (per layer A then G, row-major, as
+     * The factors last collected for target {@code ode} (per layer A then G, row-major, as
      * {@link CurvatureRequest#factors()}).
      */
     public double[] lastFactors(int ode) {
@@ -307,7 +307,7 @@ public final class SNOpt {
         return f.clone();
     }
 
-    /** The number of preconditioned layers of ODE {@code ode}. */
+    /** The number of preconditioned layers of target {@code ode}. */
     public int numLayers(int ode) {
         return targets.get(ode).layers.length;
     }
