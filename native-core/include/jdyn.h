@@ -427,6 +427,12 @@ JDYN_API int32_t jdyn_clip_grad_value(int64_t dtype, void* grad, const int64_t* 
  * none), weight offset and bias offset (-1) in the flat parameter buffer. */
 JDYN_API int32_t jdyn_program_linear_layers(const jdyn_program* program, int64_t* out, int64_t capacity,
                                             int64_t* count);
+/* SNOpt's full_precond: the same factors for a program run outside any solve (an encoder or decoder
+ * layer stack), from one batch: x [batch, in] its input at time t and y_cotangent [batch, out] dL/d(its
+ * output); per layer A = [a, 1]^T [a, 1] / batch then G = gy^T gy / batch with gy = batch * dL/d(layer
+ * output) (no sampling step). */
+JDYN_API int32_t jdyn_program_layer_factors(const jdyn_program* program, const void* params, double t, const void* x,
+                                            const void* y_cotangent, int64_t batch, double* factors);
 /* jdyn_tape_backward of a program's adjoint or interpolated-adjoint tape that also collects, at times
  * sample_step apart along the backsolve, each layer's Kronecker factors: factors receives per layer
  * (jdyn_program_linear_layers order) A = mean of [a, 1][a, 1]^T / batch ((in + 1)^2 with a bias, else

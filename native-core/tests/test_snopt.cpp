@@ -155,3 +155,39 @@ TEST_CASE("collecting the factors costs the same memory whatever the number of s
     CHECK(std::llabs(fine - coarse) < per_step_z / 50);
     jdyn_program_free(prog);
 }
+
+TEST_CASE("jdyn_program_layer_factors: one batch's factors of a layer program outside a solve") {
+    // Linear(2, 3) with a bias, batch 3: A = [x, 1]^T [x, 1] / batch, G = gy^T gy / batch with
+    // gy = batch * c, the cotangent of the output (the program's own output here), written out by hand.
+    jdyn_layer_spec layer;
+    std::memset(&layer, 0, sizeof layer);
+    layer.kind = JDYN_LAYER_LINEAR;
+    layer.out_features = 3;
+    layer.bias = 1;
+    jdyn_program* prog = nullptr;
+    REQUIRE(jdyn_program_create(&layer, 1, JDYN_FLOAT64, 2, &prog) == JDYN_OK);
+    int64_t din = 0, dout = 0, np = 0;
+    REQUIRE(jdyn_program_info(prog, &din, &dout, &np) == JDYN_OK);
+    std::vector<double> params((size_t)np);
+    REQUIRE(jdyn_program_init_params(prog, 2, params.data()) == JDYN_OK);
+    const int64_t B = 3;
+    const std::vector<double> x = {0.5, -1.0, 2.0, 0.25, -0.75, 1.5};
+    const std::vector<double> c = {0.1, -0.2, 0.3, 0.0, 0.4, -0.5, 0.6, 0.7, -0.8};
+    std::vector<double> f(9 + 9, -1.0);
+    REQUIRE(jdyn_program_layer_factors(prog, params.data(), 0.0, x.data(), c.data(), B, f.data()) == JDYN_OK);
+    for (int i = 0; i < 3; ++i)
+        for (int j = 0; j < 3; ++j) {
+            double a = 0, g = 0;
+            for (int b = 0; b < B; ++b) {
+                const double xi = i < 2 ? x[(size_t)(b * 2 + i)] : 1.0, xj = j < 2 ? x[(size_t)(b * 2 + j)] : 1.0;
+                a += xi * xj / (double)B;
+                g += (double)B * c[(size_t)(b * 3 + i)] * c[(size_t)(b * 3 + j)];
+            }
+            // Sums of three products: a few ulps apart at most.
+            CHECK(std::fabs(f[(size_t)(i * 3 + j)] - a) < 1e-14);
+            CHECK(std::fabs(f[(size_t)(9 + i * 3 + j)] - g) < 1e-14);
+        }
+    CHECK(jdyn_program_layer_factors(prog, params.data(), 0.0, x.data(), c.data(), 0, f.data()) == JDYN_ERR_ARGUMENT);
+    CHECK(jdyn_program_layer_factors(prog, params.data(), 0.0, x.data(), c.data(), B, nullptr) == JDYN_ERR_ARGUMENT);
+    jdyn_program_free(prog);
+}

@@ -245,6 +245,28 @@ int32_t jdyn_tape_backward_curvature(jdyn_tape* tape, const void* ys_cotangent, 
     });
 }
 
+int32_t jdyn_program_layer_factors(const jdyn_program* program, const void* params, double t, const void* x,
+                                   const void* y_cotangent, int64_t batch, double* factors) {
+    return jdyn::guarded([&] {
+        jdyn_program_get(program);  // refuses a NULL or freed handle
+        if (!params || !x || !y_cotangent || !factors)
+            jdyn::fail(JDYN_ERR_ARGUMENT, "params, x, y_cotangent and factors must not be NULL");
+        if (batch <= 0) jdyn::fail(JDYN_ERR_ARGUMENT, "batch must be > 0, got " + std::to_string(batch));
+        if (!std::isfinite(t)) jdyn::fail(JDYN_ERR_ARGUMENT, "t must be finite, got " + std::to_string(t));
+        // One sample of the batch, as the original's forward-pre and backward hooks on a layer outside
+        // the ODEs: gy = batch * dL/d(layer output), no sampling step.
+        if (jdyn_program_dtype(program) == JDYN_FLOAT32) {
+            jdyn::KfacCollector<float> c(program->compiled, static_cast<const float*>(params), 1.0, factors);
+            c.observe(t, x, y_cotangent, batch);
+            c.finish();
+        } else {
+            jdyn::KfacCollector<double> c(program->compiled, static_cast<const double*>(params), 1.0, factors);
+            c.observe(t, x, y_cotangent, batch);
+            c.finish();
+        }
+    });
+}
+
 int32_t jdyn_program_linear_layers(const jdyn_program* program, int64_t* out, int64_t capacity, int64_t* count) {
     return jdyn::guarded([&] {
         const jdyn::graph::CompiledProgram& p = jdyn_program_get(program);

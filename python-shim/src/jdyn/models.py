@@ -12,10 +12,11 @@ class _Tape:
     gradient; dL/dx on to the input when it requires a gradient), then frees the tape; an output the caller
     still holds is first copied out so it stays readable."""
 
-    def __init__(self, trace, x=None):
+    def __init__(self, trace, x=None, after_backward=None):
         self.trace = trace
         self.outputs = []
         self.x = x if x is not None and x.requires_grad else None
+        self.after_backward = after_backward  # called with the Java trace once its backward ran
 
     def _fn(self):
         return TapeFn(self, (self.x,) if self.x is not None else ())
@@ -37,6 +38,8 @@ class _Tape:
             raise RuntimeError("backward through this model call ran already (its tape is freed); call the model again")
         try:
             gx = self.trace.backward(cot)
+            if self.after_backward is not None:
+                self.after_backward(self.trace)
             return [_eager().unary("copy", gx)] if self.x is not None and gx is not None else []
         finally:
             self.release()
@@ -182,9 +185,12 @@ class NeuralODE(Module):
         tape = self.training and is_grad_enabled()
         if t_span is None:
             if tape:
-                t = _Tape(self._j.trace(x._j), x)
+                hook = self.__dict__.get("_after_backward")  # jdyn.optim.IntegrationTimeOptimizer's
+                t = _Tape(self._j.trace(x._j), x, hook)
                 if self.integral_loss is not None:
                     self.integral_loss_value = float(t.trace.integralLoss())
+                if hook is not None:  # it reads z(t1) from the trace after the backward pass
+                    return t.output(t.trace.output())
                 return t.owned_output(t.trace.takeOutput())
             return Tensor(self._j.forward(x._j))
         ts = as_times(t_span)

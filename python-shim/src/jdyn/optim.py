@@ -97,7 +97,9 @@ class SNOpt:
     """SNOpt, the second-order Neural ODE optimizer (Liu et al. 2021), the original's spelling: a
     preconditioner of the ODE field's Linear layers, used as
     ``precond.train_itr_setup(); optim.zero_grad(); loss.backward(); precond.step(); optim.step()``.
-    net: a NeuralODE (sensitivity 'adjoint' or 'interpolated_adjoint') or a Sequential holding NeuralODEs.
+    net: a NeuralODE (sensitivity 'adjoint' or 'interpolated_adjoint') or a Sequential holding NeuralODEs;
+    full_precond=True also preconditions the Sequential's Linear layers outside the NeuralODEs (encoders,
+    decoders) with factors from the iteration's batch, as the original.
     snopt_step_size (the original's option of the same name) spaces the times sampled along the adjoint."""
 
     def __init__(self, net, eps=0.05, update_freq=100, alpha=.75, full_precond=False, snopt_step_size=0.01):
@@ -126,6 +128,50 @@ class SNOpt:
     @property
     def store_this_itr(self):
         return bool(self._j.storeThisItr())
+
+    def java(self):
+        return self._j
+
+
+class IntegrationTimeOptimizer:
+    """SNOpt's co-optimisation of the integration time t1 (the end of the NeuralODE's s_span), the seed's
+    spelling: ``t1_train_itr_setup(train_it)`` before the forward pass, ``update_t1()`` after
+    ``optim.step()``; the backward pass of ``model(x)`` records dL/dt1 (and dL/dtheta for "feedback").
+    adaptive_t1: "baseline" (gradient descent on t1) or "feedback" (the paper's: a Newton step on the
+    quadratic model of the loss in t1 plus the feedback of the parameters' change); t1_lr its learning
+    rate, t1_reg the coefficient of the quadratic penalty on t1, t1_update_freq how often t1 moves
+    (t1 never goes below 0.1). net: a jdyn NeuralODE (adjoint sensitivities) called on final states."""
+
+    def __init__(self, net, adaptive_t1="feedback", t1_lr=0.05, t1_reg=1e-4, t1_update_freq=50):
+        from .models import NeuralODE
+        if not isinstance(net, NeuralODE):
+            raise TypeError("IntegrationTimeOptimizer needs a jdyn NeuralODE, got %r" % (net,))
+        if adaptive_t1 not in ("baseline", "feedback"):
+            raise ValueError("adaptive_t1 must be 'baseline' or 'feedback', got %r" % (adaptive_t1,))
+        self.net = net
+        self.adaptive_t1 = adaptive_t1
+        self.t1_lr = float(t1_lr)
+        self.t1_reg = float(t1_reg)
+        self.t1_update_freq = int(t1_update_freq)
+        self._j = jcall(lambda: jtype(_O + "IntegrationTimeOptimizer")(net.java, adaptive_t1, self.t1_lr,
+                                                                        self.t1_reg, self.t1_update_freq))()
+        # the model's backward pass hands its trace over (models._Tape)
+        net.__dict__["_after_backward"] = jcall(lambda trace: self._j.afterBackward(trace))
+
+    @jcall
+    def t1_train_itr_setup(self, train_it):
+        self._j.t1TrainItrSetup(int(train_it))
+
+    @jcall
+    def update_t1(self):
+        """Moves t1 on an update iteration (after optim.step()); returns t1."""
+        t1 = float(self._j.updateT1())
+        self.net.s_span = (self.net.s_span[0], t1)
+        return t1
+
+    @property
+    def t1(self):
+        return float(self._j.t1())
 
     def java(self):
         return self._j

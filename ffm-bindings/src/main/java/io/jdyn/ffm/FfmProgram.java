@@ -262,6 +262,21 @@ final class FfmProgram implements ProgramHandle {
         }
     }
 
+    @Override
+    public void layerFactors(NativeBuffer params, double t, NativeBuffer x, NativeBuffer yCotangent, long batch,
+            double[] factors) {
+        if (batch < 1) throw new IllegalArgumentException("batch must be >= 1, got " + batch);
+        FfmBuffer p = buffer(params, Math.max(1, numParams), "params");
+        FfmBuffer xb = buffer(x, Math.multiplyExact(batch, dimIn), "x");
+        FfmBuffer cb = buffer(yCotangent, Math.multiplyExact(batch, dimOut), "yCotangent");
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment f = a.allocate(JAVA_DOUBLE, factors.length);
+            call(() -> (int) lib.programLayerFactors.invokeExact(handle, p.segment(), t, xb.segment(), cb.segment(),
+                    batch, f));
+            MemorySegment.copy(f, JAVA_DOUBLE, 0, factors, 0, factors.length);
+        }
+    }
+
     private ProgramSignature readSignature() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment c = a.allocate(JAVA_LONG, 4);

@@ -65,6 +65,7 @@ final class JdynLibrary {
     final MethodHandle clipGradNorm;
     final MethodHandle clipGradValue;
     final MethodHandle programLinearLayers;
+    final MethodHandle programLayerFactors;
     final MethodHandle tapeBackwardCurvature;
     final MethodHandle symEig;
     final MethodHandle snoptEigenbasis;
@@ -169,6 +170,8 @@ final class JdynLibrary {
             // dense linear algebra on small matrices, not critical either (LAPACK may take a while).
             Downcall.of("jdyn_program_linear_layers",
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_program_layer_factors", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_DOUBLE,
+                    ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)),
             Downcall.of("jdyn_tape_backward_curvature", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
                     ADDRESS, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS)),
             Downcall.of("jdyn_sym_eig", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS)),
@@ -234,6 +237,7 @@ final class JdynLibrary {
         clipGradNorm = handle(handles, "jdyn_clip_grad_norm");
         clipGradValue = handle(handles, "jdyn_clip_grad_value");
         programLinearLayers = handle(handles, "jdyn_program_linear_layers");
+        programLayerFactors = handle(handles, "jdyn_program_layer_factors");
         tapeBackwardCurvature = handle(handles, "jdyn_tape_backward_curvature");
         symEig = handle(handles, "jdyn_sym_eig");
         snoptEigenbasis = handle(handles, "jdyn_snopt_eigenbasis");

@@ -20,6 +20,10 @@ public final class LayerBlock implements Block {
     private final int out;
     private final DType dtype;
     private final NeuralField field;
+    /** SNOpt's full_precond: the factors the next traced backward pass fills, and the last batch traced. */
+    private final java.util.concurrent.atomic.AtomicReference<double[]> curvature =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private volatile long lastBatch;
 
     private LayerBlock(Sequential net, int in, DType dtype, long seed) {
         this.net = net;
@@ -77,9 +81,34 @@ public final class LayerBlock implements Block {
         }
     }
 
+    /**
+     * SNOpt's full_precond hook: the next backward pass of a trace of this block writes its Linear
+     * layers' Kronecker factors into {@code factors} (per {@link #linearLayers()} layer, A then G,
+     * row-major; one batch: A = E[[a, 1][a, 1]^T], G = batch E[g g^T] of the layer output's cotangent g).
+     * null cancels a pending request.
+     */
+    public void collectCurvature(double[] factors) {
+        curvature.set(factors);
+    }
+
+    /** Whether a {@link #collectCurvature(double[])} request still waits for a backward pass. */
+    public boolean curvaturePending() {
+        return curvature.get() != null;
+    }
+
+    /** The Linear layers SNOpt can precondition, 6 values each (as {@code ProgramHandle.linearLayers}). */
+    public long[] linearLayers() {
+        return field.program().linearLayers();
+    }
+
+    /** The batch size of the last traced input. */
+    public long lastBatchSize() {
+        return lastBatch;
+    }
+
     @Override
     public Trace trace(Tensor x) {
-        Tensors.batch(x, in, dtype, "this layer block");
+        lastBatch = Tensors.batch(x, in, dtype, "this layer block");
         Tensor xc = x.copy();
         Tensor y;
         try {
@@ -99,7 +128,12 @@ public final class LayerBlock implements Block {
             @Override
             public Tensor backward(Tensor cotangent) {
                 if (vjp != null) throw new IllegalStateException("backward was already called on this trace");
-                Tensors.batch(cotangent, out, dtype, "the cotangent of this layer block");
+                int batch = Tensors.batch(cotangent, out, dtype, "the cotangent of this layer block");
+                double[] factors = curvature.getAndSet(null);
+                if (factors != null) {
+                    field.program().layerFactors(field.parameters().values().nativeBuffer(), 0, xc.nativeBuffer(),
+                            cotangent.nativeBuffer(), batch, factors);
+                }
                 vjp = field.vjp(0, xc, cotangent);
                 return vjp.gz();
             }

@@ -57,6 +57,17 @@ public interface ProgramHandle extends AutoCloseable {
         throw new UnsupportedOperationException("this backend does not list a program's Linear layers");
     }
 
+    /**
+     * SNOpt's full_precond (jdyn_program_layer_factors): the Kronecker factors of the program's Linear
+     * layers from one batch run outside a solve, x [batch, dimIn] at time t with dL/d(output) =
+     * yCotangent [batch, dimOut]; factors (the sum over the layers of a_dim^2 + out^2) receives per layer
+     * A = [a, 1]^T [a, 1] / batch then G = gy^T gy / batch, gy = batch * dL/d(layer output).
+     */
+    default void layerFactors(NativeBuffer params, double t, NativeBuffer x, NativeBuffer yCotangent, long batch,
+            double[] factors) {
+        throw new UnsupportedOperationException("this backend does not collect a program's layer factors");
+    }
+
     boolean isClosed();
 
     @Override

@@ -125,7 +125,7 @@ class SNOptTest {
         }
     }
 
-    private static void checkLayer(double[] raw, double[] pre, int wOff, int bOff, int in, int out, double[] a,
+    static void checkLayer(double[] raw, double[] pre, int wOff, int bOff, int in, int out, double[] a,
             double[] g, double eps) {
         int ad = in + 1, n = out * ad;
         double[][] m = new double[n][n + 1];
@@ -152,7 +152,7 @@ class SNOptTest {
         }
     }
 
-    private static void outer(double[] acc, double[] u, double[] v, double s) {
+    static void outer(double[] acc, double[] u, double[] v, double s) {
         for (int i = 0; i < u.length; i++) {
             for (int j = 0; j < v.length; j++) acc[i * v.length + j] += s * u[i] * v[j];
         }

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-/** jdyn.optim.SNOpt in the Python shim: src/test/resources/python/snopt_checks.py in one GraalPy context. */
+/** jdyn.optim.SNOpt and IntegrationTimeOptimizer in the Python shim: src/test/resources/python/snopt_checks.py in one GraalPy context. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(300)
 class SNOptShimTest {
@@ -29,7 +29,27 @@ class SNOptShimTest {
     }
 
     @Test
+    void fullPrecondTrainsAnEncoderOdeDecoder() {
+        checks.call("full_precond_trains_an_encoder_ode_decoder");
+    }
+
+    @Test
     void refusals() {
         checks.call("refusals");
+    }
+
+    @Test
+    void t1BaselineStepIsMinusLrTimesDlDt1() {
+        checks.call("t1_baseline_step_is_minus_lr_times_dl_dt1");
+    }
+
+    @Test
+    void t1MovesOnUpdateIterationsAndShortensTheHorizon() {
+        checks.call("t1_moves_on_update_iterations_and_shortens_the_horizon");
+    }
+
+    @Test
+    void t1Refusals() {
+        checks.call("t1_refusals");
     }
 }

@@ -1,6 +1,7 @@
 package io.jdyn.train.optim;
 
 import io.jdyn.models.Block;
+import io.jdyn.models.LayerBlock;
 import io.jdyn.models.NeuralODE;
 import io.jdyn.models.SequentialModel;
 import io.jdyn.ode.CurvatureRequest;
@@ -36,6 +37,13 @@ import java.util.List;
  * The model's sensitivity must be adjoint or interpolated_adjoint (the statistics come from the adjoint
  * state) and its field a native program (Linear layers whose weights no other layer shares; other
  * parameters keep their plain gradient).
+ *
+ * <p>{@code fullPrecond} (the original's full_precond) also preconditions the Linear layers outside the
+ * ODEs: those of a {@link SequentialModel}'s {@link LayerBlock}s (encoders, decoders), with factors from
+ * the iteration's batch instead of the adjoint samples, as the original's module hooks: A = E[[x, 1][x, 1]^T]
+ * of the layer input and G = E[gy gy^T] with gy = batch * dL/d(layer output), collected natively by the
+ * block's backward pass; the same eigenbasis and preconditioning follow. A lone NeuralODE has no such
+ * layers, so there the flag changes nothing.
  */
 public final class SNOpt {
     private final List<Target> targets = new ArrayList<>();
@@ -47,16 +55,19 @@ public final class SNOpt {
     private double sampleStep = 0.01;
     private long iteration;
 
-    /** One ODE's field and its preconditioned layers. */
+    /** One ODE's field, or (fullPrecond) one layer block outside the ODEs, and its preconditioned layers. */
     private static final class Target {
         final NeuralODE ode;
+        final LayerBlock block;
         final Layer[] layers;
         final int factorSize;
         CurvatureRequest pending;
+        double[] pendingBlock;
         double[] lastFactors;
 
-        Target(NeuralODE ode, Layer[] layers) {
+        Target(NeuralODE ode, LayerBlock block, Layer[] layers) {
             this.ode = ode;
+            this.block = block;
             this.layers = layers;
             int n = 0;
             for (Layer l : layers) n += (int) (l.aDim * l.aDim + l.out * l.out);
@@ -93,28 +104,32 @@ public final class SNOpt {
         this(List.of(model), eps, updateFreq, alpha, fullPrecond);
     }
 
-    /** Every NeuralODE block of a model (encoder and decoder blocks are left to the plain gradient). */
+    /**
+     * Every NeuralODE block of a model; with fullPrecond also every LayerBlock holding a Linear layer
+     * (else encoder and decoder blocks keep their plain gradient).
+     */
     public SNOpt(SequentialModel model, double eps, int updateFreq, double alpha, boolean fullPrecond) {
-        this(odes(model), eps, updateFreq, alpha, fullPrecond);
+        this(blocks(model, fullPrecond), eps, updateFreq, alpha, fullPrecond);
     }
 
-    private SNOpt(List<NeuralODE> odes, double eps, int updateFreq, double alpha, boolean fullPrecond) {
+    private SNOpt(List<? extends Block> blocks, double eps, int updateFreq, double alpha, boolean fullPrecond) {
         if (!(eps > 0) || !Double.isFinite(eps)) throw new IllegalArgumentException("eps must be finite and > 0, got " + eps);
         if (updateFreq < 1) throw new IllegalArgumentException("updateFreq must be >= 1, got " + updateFreq);
         if (!(alpha >= 0 && alpha <= 1)) throw new IllegalArgumentException("alpha must be in [0, 1], got " + alpha);
-        if (fullPrecond) {
-            // The original also hooks Linear layers outside the ODEs (PyTorch module hooks); jdyn's
-            // encoder/decoder blocks have no such hooks yet.
-            throw new UnsupportedOperationException("fullPrecond = true (preconditioning layers outside the Neural"
-                    + " ODEs) is not supported yet: use fullPrecond = false");
+        if (blocks.stream().noneMatch(b -> b instanceof NeuralODE)) {
+            throw new IllegalArgumentException("the model has no NeuralODE to precondition");
         }
-        if (odes.isEmpty()) throw new IllegalArgumentException("the model has no NeuralODE to precondition");
         this.eps = eps;
         this.updateFreq = updateFreq;
         this.alpha = alpha;
         this.fullPrecond = fullPrecond;
         this.backend = Backends.get();
-        for (NeuralODE ode : odes) {
+        for (Block b : blocks) {
+            if (b instanceof LayerBlock lb) {
+                targets.add(new Target(null, lb, layers(lb.linearLayers())));
+                continue;
+            }
+            NeuralODE ode = (NeuralODE) b;
             if (ode.order() != 1) {
                 throw new IllegalArgumentException("SNOpt needs a first-order NeuralODE (its field's own program in"
                         + " the backward pass); this one has order " + ode.order());
@@ -128,19 +143,27 @@ public final class SNOpt {
                 throw new IllegalArgumentException("the NeuralODE's field has no Linear layer SNOpt can precondition"
                         + " (a Linear op on a [batch, in] input whose weight is a parameter of its own)");
             }
-            Layer[] layers = new Layer[rows.length / 6];
-            for (int i = 0; i < layers.length; i++) {
-                long[] row = new long[6];
-                System.arraycopy(rows, 6 * i, row, 0, 6);
-                layers[i] = new Layer(row);
-            }
-            targets.add(new Target(ode, layers));
+            targets.add(new Target(ode, null, layers(rows)));
         }
     }
 
-    private static List<NeuralODE> odes(SequentialModel model) {
-        List<NeuralODE> out = new ArrayList<>();
-        for (Block b : model.blocks()) if (b instanceof NeuralODE n) out.add(n);
+    private static Layer[] layers(long[] rows) {
+        Layer[] layers = new Layer[rows.length / 6];
+        for (int i = 0; i < layers.length; i++) {
+            long[] row = new long[6];
+            System.arraycopy(rows, 6 * i, row, 0, 6);
+            layers[i] = new Layer(row);
+        }
+        return layers;
+    }
+
+    /** The model's NeuralODEs and, with fullPrecond, its LayerBlocks that hold a Linear layer, in order. */
+    private static List<Block> blocks(SequentialModel model, boolean fullPrecond) {
+        List<Block> out = new ArrayList<>();
+        for (Block b : model.blocks()) {
+            if (b instanceof NeuralODE) out.add(b);
+            else if (fullPrecond && b instanceof LayerBlock lb && lb.linearLayers().length > 0) out.add(b);
+        }
         return out;
     }
 
@@ -188,8 +211,13 @@ public final class SNOpt {
     public void trainItrSetup() {
         if (!storeThisItr()) return;
         for (Target t : targets) {
-            t.pending = new CurvatureRequest(sampleStep, t.factorSize);
-            t.ode.collectCurvature(t.pending);
+            if (t.ode != null) {
+                t.pending = new CurvatureRequest(sampleStep, t.factorSize);
+                t.ode.collectCurvature(t.pending);
+            } else {
+                t.pendingBlock = new double[t.factorSize];
+                t.block.collectCurvature(t.pendingBlock);
+            }
         }
     }
 
@@ -201,9 +229,9 @@ public final class SNOpt {
         boolean refresh = storeThisItr();
         for (Target t : targets) {
             if (refresh) refresh(t);
-            double batch = t.ode.lastBatchSize();
+            double batch = t.ode != null ? t.ode.lastBatchSize() : t.block.lastBatchSize();
             if (batch <= 0) throw new IllegalStateException("no forward pass was traced before SNOpt.step()");
-            var grad = t.ode.parameters().grad().nativeBuffer();
+            var grad = (t.ode != null ? t.ode.parameters() : t.block.parameters()).grad().nativeBuffer();
             for (Layer l : t.layers) {
                 NonFiniteGradientException.translate(() -> backend.snoptPrecondition(grad, l.weightOffset, l.biasOffset,
                         l.out, l.in, l.uG, l.uA, l.m2, alpha, eps, batch));
@@ -213,14 +241,23 @@ public final class SNOpt {
     }
 
     private void refresh(Target t) {
-        CurvatureRequest r = t.pending;
-        t.pending = null;
-        if (r == null || !r.filled() || r.samples() == 0) {
-            t.ode.collectCurvature(null);
-            throw new IllegalStateException("SNOpt has no statistics for this update iteration: call trainItrSetup()"
-                    + " before the forward pass and run the trace's backward before step()");
+        double[] f;
+        if (t.ode != null) {
+            CurvatureRequest r = t.pending;
+            t.pending = null;
+            if (r == null || !r.filled() || r.samples() == 0) {
+                t.ode.collectCurvature(null);
+                throw noStatistics();
+            }
+            f = r.factors();
+        } else {
+            f = t.pendingBlock;
+            t.pendingBlock = null;
+            if (f == null || t.block.curvaturePending()) {
+                t.block.collectCurvature(null);
+                throw noStatistics();
+            }
         }
-        double[] f = r.factors();
         t.lastFactors = f.clone();
         int pos = 0;
         for (Layer l : t.layers) {
@@ -239,7 +276,21 @@ public final class SNOpt {
         }
     }
 
-    /** Layer i's Kronecker eigenbasis and eigenvalue estimate of ODE {@code ode} (for tests): [U_A, U_G, m2]. */
+    private static IllegalStateException noStatistics() {
+        return new IllegalStateException("SNOpt has no statistics for this update iteration: call trainItrSetup()"
+                + " before the forward pass and run the trace's backward before step()");
+    }
+
+    /**
+     * The number of preconditioned blocks ("targets"): the NeuralODEs and, with fullPrecond, the
+     * LayerBlocks holding a Linear layer, in model order. The {@code ode} index of the accessors below
+     * counts these.
+     */
+    public int numTargets() {
+        return targets.size();
+    }
+
+    /** Layer i's Kronecker eigenbasis and eigenvalue estimate of target {@code ode} (see {@link #numTargets()}) (for tests): [U_A, U_G, m2]. */
     public double[][] layerState(int ode, int layer) {
         Layer l = targets.get(ode).layers[layer];
         if (l.uA == null) throw new IllegalStateException("no statistics yet");
@@ -247,7 +298,7 @@ public final class SNOpt {
     }
 
     /**
-     * The factors last collected for ODE {@code ode} (per layer A then G, row-major, as
+     * The factors last collected for target {@code ode} (per layer A then G, row-major, as
      * {@link CurvatureRequest#factors()}).
      */
     public double[] lastFactors(int ode) {
@@ -256,7 +307,7 @@ public final class SNOpt {
         return f.clone();
     }
 
-    /** The number of preconditioned layers of ODE {@code ode}. */
+    /** The number of preconditioned layers of target {@code ode}. */
     public int numLayers(int ode) {
         return targets.get(ode).layers.length;
     }
