@@ -247,7 +247,13 @@ enum jdyn_op {
                                  * stream. Element i of the result is a fixed function of (seed, stream, i), so
                                  * a batch row's values do not depend on the batch size and every evaluation
                                  * with one seed sees the same values; its derivative is zero. */
-    JDYN_OP_COUNT = 54
+    /* linear systems (inputs: A, B; iattr: transpose): X with A X = B (A^T X = B when transpose is 1),
+     * by LU with partial pivoting per matrix; torch.linalg.solve. A [n, n] or [b, n, n], B [n, k] or
+     * [b, n, k] (b the batch -1 or a number; an unbatched side is shared by every matrix of the other)
+     * -> [b, n, k]. A zero or non-finite pivot fails with JDYN_ERR_NON_FINITE naming the node and the
+     * batch row. */
+    JDYN_OP_SOLVE = 54,
+    JDYN_OP_COUNT = 55
 };
 
 /* Parameter initialisation (jdyn_program_init_params draws every parameter in layout order from one
@@ -413,6 +419,35 @@ JDYN_API int32_t jdyn_clip_grad_norm(int64_t dtype, void* grad, const int64_t* r
                                      double max_norm, double norm_type, double* total_norm, int64_t* bad_index);
 JDYN_API int32_t jdyn_clip_grad_value(int64_t dtype, void* grad, const int64_t* ranges, int64_t n_ranges,
                                       double clip_value, int64_t* bad_index);
+
+/* ---- SNOpt: second-order statistics along the adjoint (Liu, Chen, Theodorou 2021) ----------------
+ * The Linear layers SNOpt preconditions: LINEAR ops of the program on a batched [batch, in] input whose
+ * weight (and bias) is a parameter no other LINEAR op uses. *count receives their number; with out !=
+ * NULL (capacity rows), 6 values per layer: in, out, weight parameter index, bias parameter index (-1:
+ * none), weight offset and bias offset (-1) in the flat parameter buffer. */
+JDYN_API int32_t jdyn_program_linear_layers(const jdyn_program* program, int64_t* out, int64_t capacity,
+                                            int64_t* count);
+/* jdyn_tape_backward of a program's adjoint or interpolated-adjoint tape that also collects, at times
+ * sample_step apart along the backsolve, each layer's Kronecker factors: factors receives per layer
+ * (jdyn_program_linear_layers order) A = mean of [a, 1][a, 1]^T / batch ((in + 1)^2 with a bias, else
+ * in^2) then G = mean of gy gy^T / batch (out^2), gy = batch * sample_step * a_z^T df/d(layer output);
+ * *samples the number of sampled times. */
+JDYN_API int32_t jdyn_tape_backward_curvature(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params,
+                                              double* g_times, jdyn_backward_stats* stats, double sample_step,
+                                              double* factors, int64_t* samples);
+/* Symmetric eigendecomposition (LAPACK dsyevd): a [n, n] row-major in, its eigenvectors as columns out;
+ * w [n] the eigenvalues, ascending. */
+JDYN_API int32_t jdyn_sym_eig(int64_t n, double* a, double* w);
+/* A layer's eigenbasis: g_factor [out, out] -> U_G, a_factor [a_dim, a_dim] -> U_A (as jdyn_sym_eig),
+ * m2 [out, a_dim] = lambda_G lambda_A^T. */
+JDYN_API int32_t jdyn_snopt_eigenbasis(int64_t out, int64_t a_dim, double* g_factor, double* a_factor, double* m2);
+/* Preconditions one layer's gradient in place (weight [out, in] at weight_offset, bias [out] at
+ * bias_offset or -1 for none, in grad of dtype): K = U_G^T [dW | db] U_A; m2 = alpha m2 + (1 - alpha)
+ * batch K^2; [dW | db] = U_G (K / (m2 + eps)) U_A^T. A non-finite gradient changes nothing and
+ * returns JDYN_ERR_NON_FINITE with its flat index in *bad_index (may be NULL; -1 otherwise). */
+JDYN_API int32_t jdyn_snopt_precondition(int64_t dtype, void* grad, int64_t weight_offset, int64_t bias_offset,
+                                         int64_t out, int64_t in, const double* u_g, const double* u_a, double* m2,
+                                         double alpha, double eps, double batch, int64_t* bad_index);
 
 #ifdef __cplusplus
 }

@@ -39,7 +39,8 @@ inline const char* op_name(int64_t op) {
         "SIGMOID", "RELU", "SILU", "SOFTPLUS", "ELU", "POW", "SIGN", "STEP", "TANH_BWD", "SIGMOID_BWD",
         "SOFTPLUS_BWD", "ELU_BWD", "SILU_BWD", "GT", "LT", "EQ", "WHERE", "MAXIMUM", "MINIMUM", "MATMUL",
         "LINEAR", "BMM", "SUM", "MEAN", "MAX", "SOFTMAX", "LOG_SOFTMAX", "RESHAPE", "SUM_TO", "BROADCAST_TO",
-        "SLICE", "PAD", "CONCAT", "TRANSPOSE", "FULL", "BASIS", "TIME", "ARG", "PARAM", "CONST", "RANDOM"};
+        "SLICE", "PAD", "CONCAT", "TRANSPOSE", "FULL", "BASIS", "TIME", "ARG", "PARAM", "CONST", "RANDOM",
+        "SOLVE"};
     static_assert(sizeof(names) / sizeof(names[0]) == JDYN_OP_COUNT, "one name per op");
     return op >= 0 && op < JDYN_OP_COUNT ? names[op] : "?";
 }

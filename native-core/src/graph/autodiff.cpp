@@ -106,6 +106,21 @@ Shape keepdim_shape(const Shape& x, int64_t axis) {
     return r;
 }
 
+// P Q for SOLVE's rules: P [n, m] or [b, n, m], Q [m, k] or [b, m, k]; an unbatched side is broadcast to
+// the other's batch (BMM takes one product per batch row).
+int32_t mat_product(Graph& g, int32_t p, int32_t q) {
+    const Shape sp = g.shape(p), sq = g.shape(q);
+    if (sp.rank == 2 && sq.rank == 2) return g.matmul(p, q, false, false);
+    if (sp.rank == 2) p = g.broadcast_to(p, Shape::of({sq.d[0], sp.d[0], sp.d[1]}));
+    if (sq.rank == 2) q = g.broadcast_to(q, Shape::of({sp.d[0], sq.d[0], sq.d[1]}));
+    return g.op(JDYN_OP_BMM, {p, q});
+}
+
+int32_t solve_node(Graph& g, int32_t a, int32_t b, bool transpose) {
+    const int64_t ia[1] = {transpose};
+    return g.op(JDYN_OP_SOLVE, {a, b}, ia, 1);
+}
+
 // Cotangent contributions of node `id` to its inputs, given its cotangent ct (shaped as the node).
 // Each contribution is shaped as its input (kZero for none).
 std::vector<int32_t> vjp_rule(Graph& g, int32_t id, int32_t ct) {
@@ -197,6 +212,17 @@ std::vector<int32_t> vjp_rule(Graph& g, int32_t id, int32_t ct) {
             return out;
         }
         case JDYN_OP_TRANSPOSE: out[0] = g.un(JDYN_OP_TRANSPOSE, ct); return out;
+        case JDYN_OP_SOLVE: {
+            // op(A) X = B: Bbar = op(A)^-T G; op(A)bar = -Bbar X^T, so Abar = -Bbar X^T, or -X Bbar^T
+            // when op(A) = A^T. Sums over the batch where a side was shared.
+            const bool tr = n.ia[0] != 0;
+            const int32_t bbar = solve_node(g, n.in[0], ct, !tr);
+            out[1] = g.sum_to(bbar, S(1));
+            const int32_t abar = tr ? mat_product(g, id, g.un(JDYN_OP_TRANSPOSE, bbar))
+                                    : mat_product(g, bbar, g.un(JDYN_OP_TRANSPOSE, id));
+            out[0] = g.sum_to(g.neg(abar), S(0));
+            return out;
+        }
         case JDYN_OP_FULL: case JDYN_OP_RANDOM: return out;  // constant in its seed
         case JDYN_OP_BASIS: {
             int64_t ia[3] = {n.ia[0], n.ia[1], n.ia[2] + 1};
@@ -263,6 +289,17 @@ int32_t jvp_rule(Graph& g, int32_t id, const std::vector<int32_t>& tin) {
         case JDYN_OP_SLICE: return g.slice(tin[0], n.ia[0], n.ia[1], n.ia[2]);
         case JDYN_OP_PAD: return g.pad(tin[0], n.ia[0], n.ia[1], n.ia[2]);
         case JDYN_OP_TRANSPOSE: return g.un(JDYN_OP_TRANSPOSE, tin[0]);
+        case JDYN_OP_SOLVE: {
+            // op(A) dX = dB - op(dA) X
+            const bool tr = n.ia[0] != 0;
+            int32_t rhs = tin[1];
+            if (tin[0] != kZero) {
+                const int32_t da = tr ? g.un(JDYN_OP_TRANSPOSE, tin[0]) : tin[0];
+                const int32_t dax = mat_product(g, da, id);
+                rhs = rhs == kZero ? g.neg(dax) : g.sub(rhs, dax);
+            }
+            return solve_node(g, n.in[0], rhs, tr);
+        }
         case JDYN_OP_CONCAT: {
             std::vector<int32_t> parts(n.in.size());
             for (size_t i = 0; i < n.in.size(); ++i) parts[i] = tin[i] != kZero ? tin[i] : zero_of((int)i);

@@ -261,9 +261,16 @@ void Executor<T>::execute(const T* params, double t, const T* const* args, int64
         for (size_t k = 0; k < nin; ++k) in_ptrs_[k] = ptr_[(size_t)nd.in[k]];
         if (!check && !chain_[(size_t)i].empty())
             run_chain(i, out, batch);
-        else
+        else if (nd.op != JDYN_OP_SOLVE)
             run_op<T>(nd, in_shapes_.data() + shape_off_[(size_t)i], in_ptrs_.data(), out, batch, t,
                       time_input_[(size_t)i] != 0);
+        else
+            try {  // the kernel names the matrix; the node is known here
+                run_op<T>(nd, in_shapes_.data() + shape_off_[(size_t)i], in_ptrs_.data(), out, batch, t, false);
+            } catch (const Failure& f) {
+                fail(f.status(), std::string(f.what()) + " (node " + std::to_string(i) + ", A " +
+                                     G.node(nd.in[0]).shape.str() + ", B " + G.node(nd.in[1]).shape.str() + ")");
+            }
         ptr_[(size_t)i] = out;
         if (check) {
             const int64_t cnt = nd.shape.numel(batch);

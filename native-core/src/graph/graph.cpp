@@ -18,7 +18,7 @@ const char* const kOpNames[JDYN_OP_COUNT] = {
     "RELU", "SILU", "SOFTPLUS", "ELU", "POW", "SIGN", "STEP", "TANH_BWD", "SIGMOID_BWD", "SOFTPLUS_BWD", "ELU_BWD",
     "SILU_BWD", "GT", "LT", "EQ", "WHERE", "MAXIMUM", "MINIMUM", "MATMUL", "LINEAR", "BMM", "SUM", "MEAN", "MAX",
     "SOFTMAX", "LOG_SOFTMAX", "RESHAPE", "SUM_TO", "BROADCAST_TO", "SLICE", "PAD", "CONCAT", "TRANSPOSE", "FULL",
-    "BASIS", "TIME", "ARG", "PARAM", "CONST", "RANDOM"};
+    "BASIS", "TIME", "ARG", "PARAM", "CONST", "RANDOM", "SOLVE"};
 
 std::string num(double v) {
     char buf[32];
@@ -96,6 +96,7 @@ int arity(int op) {
     if (op == JDYN_OP_BMM) return 2;
     if (op == JDYN_OP_CONCAT) return -2;  // any >= 1
     if (op == JDYN_OP_FULL) return 0;
+    if (op == JDYN_OP_SOLVE) return 2;
     return 1;
 }
 
@@ -274,6 +275,25 @@ void infer(const Graph& g, Node& n) {
             n.shape = shape_attr(op, n.ia + 1);
             n.fa[1] = 0;
             return;
+        case JDYN_OP_SOLVE: {
+            const Shape& a = S(0);
+            const Shape& b = S(1);
+            const bool ab = a.rank == 3, bb = b.rank == 3;
+            if ((a.rank != 2 && !ab) || a.d[a.rank - 1] != a.d[a.rank - 2] || (a.rank == 2 && a.batched()))
+                bad(op, "A must be a square matrix [n, n] or a batch of them [b, n, n], got " + a.str());
+            if ((b.rank != 2 && !bb) || (b.rank == 2 && b.batched()))
+                bad(op, "B must be a matrix [n, k] or a batch of them [b, n, k], got " + b.str() + " (a vector b is [n, 1])");
+            const int64_t na = a.d[a.rank - 1];
+            if (b.d[b.rank - 2] != na)
+                bad(op, "A " + a.str() + " is " + std::to_string(na) + " x " + std::to_string(na) + " but B " + b.str() +
+                            " has " + std::to_string(b.d[b.rank - 2]) + " rows");
+            if (ab && bb && a.d[0] != b.d[0])
+                bad(op, "A " + a.str() + " and B " + b.str() + " have different batches");
+            if (n.ia[0] != 0 && n.ia[0] != 1) bad(op, "transpose must be 0 or 1, got " + std::to_string(n.ia[0]));
+            n.shape = bb ? b : Shape::of({a.d[0], b.d[0], b.d[1]});
+            if (!ab && !bb) n.shape = b;
+            return;
+        }
         case JDYN_OP_BASIS: {
             if (S(0).rank != 0) bad(op, "its input is the time, a scalar; got " + S(0).str());
             if (n.ia[0] != JDYN_BASIS_FOURIER && n.ia[0] != JDYN_BASIS_POLYNOMIAL)
@@ -313,7 +333,7 @@ void clear_unused(Node& n) {
     switch (n.op) {
         case JDYN_OP_MATMUL: used_ia = 2; break;
         case JDYN_OP_SUM: case JDYN_OP_MEAN: case JDYN_OP_MAX: used_ia = 2; break;
-        case JDYN_OP_SOFTMAX: case JDYN_OP_LOG_SOFTMAX: case JDYN_OP_CONCAT: used_ia = 1; break;
+        case JDYN_OP_SOFTMAX: case JDYN_OP_LOG_SOFTMAX: case JDYN_OP_CONCAT: case JDYN_OP_SOLVE: used_ia = 1; break;
         case JDYN_OP_RESHAPE: case JDYN_OP_SUM_TO: case JDYN_OP_BROADCAST_TO: case JDYN_OP_FULL:
             used_ia = 1 + (int)std::max<int64_t>(0, std::min<int64_t>(n.ia[0], kMaxRank));
             break;

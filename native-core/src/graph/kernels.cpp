@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "graph/gemm_skinny.h"
+#include "graph/solve.h"
 #include "nn/activations.h"
 #include "status.h"
 
@@ -455,6 +456,7 @@ void run_op(const Node& n, const Shape* s, const T* const* in, T* out, int64_t b
             for (int64_t i = 0; i < cnt; ++i) out[i] = (T)random_value(key, n.ia[0], (uint64_t)i);
             return;
         }
+        case JDYN_OP_SOLVE: solve(s[0], s[1], n.ia[0] != 0, batch, in[0], in[1], out); return;
         case JDYN_OP_BASIS: basis(n, input_is_time ? t : (double)in[0][0], out); return;
         default: unary(n, in[0], out, cnt); return;
     }

@@ -7,6 +7,7 @@
 #include "engine.h"
 #include "jdyn.h"
 #include "nn/program_handle.h"
+#include "sensitivity/curvature.h"
 #include "sensitivity/tape.h"
 #include "status.h"
 
@@ -70,6 +71,10 @@ struct jdyn_tape {
     std::unique_ptr<jdyn::IntegralLoss> integral;
     std::unique_ptr<jdyn::TapeBase> tape;
     jdyn::BackwardOptions options;
+    // A program's solve: the program and parameters (SNOpt's factor program runs on them).
+    std::shared_ptr<const jdyn::graph::CompiledProgram> program;
+    const void* params = nullptr;
+    int64_t dtype = JDYN_FLOAT32;
 };
 
 namespace {
@@ -88,7 +93,8 @@ void check_grad_options(const jdyn_grad_options* g) {
 template <class T>
 void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, jdyn::DiffField<T>* field,
                  const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
-                 double* integral_value, jdyn_tape** tape_out) {
+                 double* integral_value, jdyn_tape** tape_out,
+                 std::shared_ptr<const jdyn::graph::CompiledProgram> program = nullptr) {
     if (!stats || !ys || !y0) jdyn::fail(JDYN_ERR_ARGUMENT, "y0, ys and stats must not be NULL");
     check_grad_options(grad);
     if (field->dim() != config.dim)
@@ -109,6 +115,11 @@ void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, 
     auto t = std::make_unique<jdyn_tape>();
     t->field = std::move(holder);
     t->integral = std::move(integral);
+    t->dtype = config.dtype;
+    if (program) {
+        t->program = std::move(program);
+        t->params = static_cast<jdyn::GraphField<T>*>(field)->params();
+    }
     if (grad) {
         t->options.seminorm = grad->seminorm != 0;
         t->options.rtol = grad->rtol;
@@ -133,7 +144,19 @@ void solve_program(const jdyn_solve_config& config, const jdyn_program* program,
         return;
     }
     std::shared_ptr<jdyn::DiffField<T>> f = jdyn_program_field<T>(program, params);
-    solve_field<T>(config, f, f.get(), grad, y0, ys, stats, integral_value, tape);
+    solve_field<T>(config, f, f.get(), grad, y0, ys, stats, integral_value, tape, program->compiled);
+}
+
+template <class T>
+void backward_curvature(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params, double* g_times,
+                        jdyn::BackwardStats& st, double sample_step, double* factors, int64_t* samples) {
+    jdyn::KfacCollector<T> collector(tape->program, static_cast<const T*>(tape->params), sample_step, factors);
+    jdyn::BackwardOptions opt = tape->options;
+    opt.curvature = &collector;
+    opt.sample_step = sample_step;
+    tape->tape->backward(ys_cotangent, opt, tape->integral.get(), g_y0, g_params, g_times, st);
+    const int64_t n = collector.finish();
+    if (samples) *samples = n;
 }
 
 }  // namespace
@@ -176,24 +199,71 @@ int32_t jdyn_diff_field_solve(const jdyn_solve_config* config, const jdyn_diff_f
     });
 }
 
+namespace {
+// Writes a backward pass's counts to the caller's stats when it ends, failed or not: the counts up to a
+// failure are part of its diagnosis.
+struct BackwardReport {
+    jdyn::BackwardStats& st;
+    jdyn_backward_stats* out;
+    ~BackwardReport() {
+        if (out) {
+            out->nfe = st.nfe;
+            out->accepted = st.accepted;
+            out->rejected = st.rejected;
+        }
+    }
+};
+}  // namespace
+
 int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params, double* g_times,
                            jdyn_backward_stats* stats) {
     return jdyn::guarded([&] {
         if (!tape) jdyn::fail(JDYN_ERR_ARGUMENT, "tape must not be NULL");
         jdyn::BackwardStats st;
-        // The counts up to a failure are part of its diagnosis: report them either way.
-        struct Report {
-            jdyn::BackwardStats& st;
-            jdyn_backward_stats* out;
-            ~Report() {
-                if (out) {
-                    out->nfe = st.nfe;
-                    out->accepted = st.accepted;
-                    out->rejected = st.rejected;
-                }
-            }
-        } report{st, stats};
+        BackwardReport report{st, stats};
         tape->tape->backward(ys_cotangent, tape->options, tape->integral.get(), g_y0, g_params, g_times, st);
+    });
+}
+
+int32_t jdyn_tape_backward_curvature(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params,
+                                     double* g_times, jdyn_backward_stats* stats, double sample_step, double* factors,
+                                     int64_t* samples) {
+    if (samples) *samples = 0;
+    return jdyn::guarded([&] {
+        if (!tape || !factors) jdyn::fail(JDYN_ERR_ARGUMENT, "tape and factors must not be NULL");
+        if (!tape->program)
+            jdyn::fail(JDYN_ERR_ARGUMENT, "second-order statistics need a program's solve (jdyn_program_solve), "
+                                          "not a field given by callbacks");
+        if (!(sample_step > 0) || !std::isfinite(sample_step))
+            jdyn::fail(JDYN_ERR_ARGUMENT, "sample_step must be finite and > 0, got " + std::to_string(sample_step));
+        jdyn::BackwardStats st;
+        BackwardReport report{st, stats};
+        if (tape->dtype == JDYN_FLOAT32)
+            backward_curvature<float>(tape, ys_cotangent, g_y0, g_params, g_times, st, sample_step, factors, samples);
+        else
+            backward_curvature<double>(tape, ys_cotangent, g_y0, g_params, g_times, st, sample_step, factors, samples);
+    });
+}
+
+int32_t jdyn_program_linear_layers(const jdyn_program* program, int64_t* out, int64_t capacity, int64_t* count) {
+    return jdyn::guarded([&] {
+        const jdyn::graph::CompiledProgram& p = jdyn_program_get(program);
+        if (!count) jdyn::fail(JDYN_ERR_ARGUMENT, "count must not be NULL");
+        const std::vector<jdyn::LinearLayer> layers = jdyn::linear_layers(p.graph());
+        *count = (int64_t)layers.size();
+        if (!out) return;
+        if (capacity < (int64_t)layers.size())
+            jdyn::fail(JDYN_ERR_ARGUMENT, "out holds " + std::to_string(capacity) + " layers, " +
+                                              std::to_string(layers.size()) + " needed");
+        for (size_t i = 0; i < layers.size(); ++i) {
+            int64_t* r = out + 6 * i;
+            r[0] = layers[i].in;
+            r[1] = layers[i].out;
+            r[2] = layers[i].weight;
+            r[3] = layers[i].bias;
+            r[4] = layers[i].weight_offset;
+            r[5] = layers[i].bias_offset;
+        }
     });
 }
 

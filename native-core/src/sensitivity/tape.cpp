@@ -239,6 +239,9 @@ public:
                   void* g_params_raw, double* g_times, BackwardStats& bst) override {
         if (integral != integral_)
             fail(JDYN_ERR_ARGUMENT, "the integral loss of the backward pass must be the forward pass's");
+        if (opt.curvature && !samples_adjoint())
+            fail(JDYN_ERR_ARGUMENT, "second-order statistics (SNOpt) are collected along the adjoint backward pass: "
+                                    "use the adjoint or interpolated_adjoint sensitivity");
         const T* ys_cot = static_cast<const T*>(ys_cot_raw);
         T* g_y0 = static_cast<T*>(g_y0_raw);
         T* g_params = static_cast<T*>(g_params_raw);
@@ -263,6 +266,8 @@ public:
     }
 
 protected:
+    // Whether the backward pass can show a CurvatureObserver (z, a_z) at sampled times.
+    virtual bool samples_adjoint() const { return false; }
     // Where the forward solve's steps must land (step_ts) and its fixed grid, as the method needs.
     virtual void adjust_steps(std::vector<double>& step_ts, std::vector<double>& grid) const {
         (void)step_ts;
@@ -480,6 +485,28 @@ protected:
 
     // Whether z comes from the forward interpolant rather than from the backsolve itself.
     virtual bool interpolated() const { return false; }
+    bool samples_adjoint() const override { return true; }
+
+    // The backsolve's output times from t_from to t_to: both ends, and with a curvature observer
+    // points every `step` from t_from (the original's create_snopt_samp_t: a last point within half a
+    // step of t_to is moved onto it).
+    static std::vector<double> sample_times(double t_from, double t_to, double step) {
+        std::vector<double> ts{t_from};
+        const double span = std::fabs(t_to - t_from);
+        if (step > 0 && step < span) {
+            const double dir = t_to > t_from ? 1.0 : -1.0;
+            for (int64_t j = 1;; ++j) {
+                const double p = t_from + dir * step * (double)j;
+                if ((t_to - p) * dir <= 0) break;
+                ts.push_back(p);
+            }
+            if (std::fabs(ts.back() - t_to) < step / 2 && ts.size() > 1) ts.back() = t_to;
+            else ts.push_back(t_to);
+        } else {
+            ts.push_back(t_to);
+        }
+        return ts;
+    }
 
     void run_backward(FlatField<T>& f, const std::vector<T>& cot, const BackwardOptions& opt, std::vector<T>& gy,
                       std::vector<T>& gp, std::vector<double>& gt, BackwardStats& bst) override {
@@ -494,7 +521,9 @@ protected:
         const int64_t nt = (int64_t)setup_.times.size();
         // Augmented state: [z (adjoint only) | a | a_theta].
         const int64_t zoff = 0, aoff = interp ? 0 : n, poff = aoff + n, m = poff + P;
-        std::vector<T> u((size_t)m, T(0)), u_out((size_t)(2 * m));
+        std::vector<T> u((size_t)m, T(0)), u_out;
+        CurvatureObserver* observer = opt.curvature;
+        std::vector<T> zbuf(observer && interp ? (size_t)n : 0);
         const T* last = outputs_.data() + (nt - 1) * n;
         if (!interp) std::copy(last, last + n, u.begin() + zoff);
         for (int64_t i = 0; i < n; ++i) u[(size_t)(aoff + i)] = cot[(size_t)((nt - 1) * n + i)];
@@ -527,7 +556,11 @@ protected:
             bst.nfe++;
             gt[(size_t)k] += dot(cot.data() + k * n, ft.data(), n);
 
-            std::vector<double> ts = {setup_.times[(size_t)k], setup_.times[(size_t)(k - 1)]};
+            const std::vector<double> ts = observer ? sample_times(setup_.times[(size_t)k], setup_.times[(size_t)(k - 1)],
+                                                                   opt.sample_step)
+                                                    : std::vector<double>{setup_.times[(size_t)k],
+                                                                          setup_.times[(size_t)(k - 1)]};
+            u_out.resize(ts.size() * (size_t)m);
             jdyn_solve_config c = setup_.config(m, ts, mask, {}, {});
             if (opt.rtol > 0) c.rtol = opt.rtol;
             if (opt.atol > 0) c.atol = opt.atol;
@@ -563,7 +596,20 @@ protected:
                 throw;
             }
             count();
-            std::copy(u_out.begin() + m, u_out.end(), u.begin());
+            if (observer) {
+                // The original invokes its collector at every output of the backsolve but the first.
+                for (size_t j = 1; j < ts.size(); ++j) {
+                    const T* uj = u_out.data() + j * (size_t)m;
+                    const T* zj = uj + zoff;
+                    if (interp) {
+                        double tj = ts[j];
+                        dense_->eval(&tj, 1, zbuf.data());
+                        zj = zbuf.data();
+                    }
+                    observer->observe(ts[j], zj, uj + aoff, setup_.batch);
+                }
+            }
+            std::copy(u_out.end() - m, u_out.end(), u.begin());
             // Restart z from the forward pass (as torchdiffeq does) and add output k-1's cotangent.
             if (!interp) {
                 const T* yprev = outputs_.data() + (k - 1) * n;

@@ -22,6 +22,7 @@
 #include "dense.h"
 #include "jdyn.h"
 #include "nn/diff_field.h"
+#include "sensitivity/curvature.h"
 
 namespace jdyn {
 
@@ -30,6 +31,10 @@ struct BackwardOptions {
     double rtol = 0;        // 0: the forward solve's
     double atol = 0;
     int64_t max_steps = 0;  // 0: the forward solve's
+    // SNOpt: with an observer (adjoint modes only), the backsolve also outputs at times spaced
+    // sample_step apart inside each output interval and shows the observer (z, a_z) there.
+    CurvatureObserver* curvature = nullptr;
+    double sample_step = 0;
 };
 
 struct BackwardStats {

@@ -23,12 +23,14 @@ from ._tensor import (Tensor, arange, as_tensor, empty, enable_grad, eye, float3
                       randint, randn, randn_like, randperm, set_grad_enabled, tensor, zeros, hstack, vstack)
 from ._trace import SymTensor, TracedField, TracingError, trace
 from . import nn, optim, datasets, numerics, train, autograd, regularizers
+from . import linalg
 from .functional import (abs, amax, amin, bmm, cat, clamp, clip, concat, concatenate, cos, cosh, elu, exp, expm1,
                          flatten, full_like, leaky_relu, linear, log, log1p, log_softmax, logsumexp, matmul, max,
                          maximum, mean, min, minimum, mm, neg, norm, ones_like, pow, reciprocal, relu, reshape, rsqrt,
                          sigmoid, sign, silu, sin, sinh, softmax, softplus, sqrt, square, squeeze, stack, sum, t, tan,
                          tanh, transpose, unsqueeze, where, zeros_like)
 from .models import NeuralODE
+from . import distributions
 from .train import Trainer
 
 __version__ = "0.1.0"

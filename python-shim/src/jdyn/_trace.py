@@ -1016,6 +1016,9 @@ def _function_params(f):
 def infer_dim(f):
     """The state width of a Module or function field from its first Linear-like layer, or None."""
     from .nn import GalLinear, Linear, Module, Sequential
+    hook = getattr(f, "_jdyn_state_dim", None)      # a field whose state is wider than its net's input (CNF)
+    if callable(hook):
+        return hook()
     roots = [f] if isinstance(f, Module) else list(_function_modules(f).values())
     seen = set()
 

@@ -32,7 +32,9 @@ class ToyDataset:
                                   int(seed), dt)
         elif dataset_type == "spheres":
             d = T.spheres(n, noise, int(dim), float(inner_radius), float(outer_radius), int(seed), dt)
+        elif dataset_type == "8gaussians":          # FFJORD's density (its own noise; labels: the centre)
+            d = T.eightGaussians(n, int(seed), dt)
         else:
-            raise ValueError("unknown dataset_type %r: moons, spirals, gaussians, gaussians_spiral or spheres"
+            raise ValueError("unknown dataset_type %r: moons, spirals, gaussians, gaussians_spiral, spheres or 8gaussians"
                              % (dataset_type,))
         return Tensor(d.x()), Tensor(ints=d.y())

@@ -2,6 +2,7 @@
 from ._java import jcall, jtype
 from ._tensor import TapeFn, Tensor, _eager, as_tensor, as_times, is_grad_enabled, weak
 from .nn import Augmenter, Layer, Module, Sequential
+from .energy import HNN, LNN  # noqa: F401  (torchdyn.models spelling)
 
 _Values = "io.jdyn.polyglot.Values"
 
@@ -82,6 +83,15 @@ class NeuralODE(Module):
         if solver_adjoint is not None and solver_adjoint != solver:
             raise NotImplementedError("solver_adjoint must be None or the forward solver (%r): the backward solve uses "
                                       "the forward one" % (solver,))
+        from ._hyper import HyperSolverTemplate
+        # a hypersolver (torchdyn's NeuralODE(f, solver=HyperEuler(hypernet))): calls step with it on t_span, the
+        # model itself keeps the base method for everything else
+        self._hyper = solver if isinstance(solver, HyperSolverTemplate) else None
+        if self._hyper is not None:
+            if integral_loss is not None:
+                raise NotImplementedError("integral_loss with a hypersolver: the hypersolver's solve has no cost "
+                                          "column; use an adaptive or fixed solver by name")
+            solver = self._hyper.base
         self.solver, self.sensitivity, self.order = solver, sensitivity, int(order)
         self.atol, self.rtol, self.atol_adjoint, self.rtol_adjoint = atol, rtol, atol_adjoint, rtol_adjoint
         self.seminorm, self.return_t_eval = bool(seminorm), bool(return_t_eval)
@@ -166,6 +176,8 @@ class NeuralODE(Module):
     # ------------------------------------------------------------------ calls
     @jcall
     def forward(self, x, t_span=None):
+        if self._hyper is not None:
+            return self._hyper_forward(x, t_span)
         x = as_tensor(x, self.dtype)
         tape = self.training and is_grad_enabled()
         if t_span is None:
@@ -189,9 +201,26 @@ class NeuralODE(Module):
             r.close()
         return (t_eval, traj) if self.return_t_eval else traj
 
+    def _hyper_forward(self, x, t_span):
+        """A call with the hypersolver: on t_span, or on s_span (its ends) in steps of dt; no tape."""
+        ts = t_span
+        if ts is None:
+            s0, s1 = self.s_span[0], self.s_span[-1]
+            dt = self._j.solveOptions([s0, s1]).dt()
+            n = max(1, int(round((s1 - s0) / dt))) if dt > 0 else 1
+            ts = [s0 + (s1 - s0) * k / n for k in range(n + 1)]
+        before = self._hyper.nfe
+        t_eval, traj = self._hyper._solve(self, x, ts)
+        self._hyper_nfe = getattr(self, "_hyper_nfe", 0) + self._hyper.nfe - before
+        if t_span is None:
+            return traj[-1]
+        return (t_eval, traj) if self.return_t_eval else traj
+
     @jcall
     def trajectory(self, x, s_span):
         """The states at every time of s_span, shape [len(s_span), *x.shape] (no tape)."""
+        if self._hyper is not None:
+            return self._hyper_forward(x, s_span)[1]
         x = as_tensor(x, self.dtype)
         return Tensor(self._j.trajectory(x._j, as_times(s_span)))
 
@@ -208,7 +237,7 @@ class NeuralODE(Module):
     @jcall
     def nfe(self):
         """Vector field evaluations so far (forward and backward), as torchdyn counts them."""
-        return int(self._j.nfe())
+        return int(self._j.nfe()) + getattr(self, "_hyper_nfe", 0)
 
     @nfe.setter
     @jcall
@@ -216,6 +245,7 @@ class NeuralODE(Module):
         if value != 0:
             raise ValueError("nfe can only be reset to 0")
         self._j.resetNfe()
+        self._hyper_nfe = 0
 
     @property
     @jcall
@@ -319,3 +349,7 @@ def run_model(module, jmodel, x):
         t = _Tape(jmodel.trace(x._j), x)
         return t.output(t.trace.output())
     return Tensor(jmodel.forward(x._j))
+
+
+# torchdyn.models' continuous normalizing flow (jdyn/_cnf.py)
+from ._cnf import CNF, REQUIRES_NOISE, autograd_trace, hutch_trace  # noqa: E402,F401

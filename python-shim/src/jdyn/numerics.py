@@ -5,6 +5,7 @@ state is copied each way. Neural vector fields should be built from jdyn.nn laye
 natively with no calls back."""
 from ._java import jcall, jtype
 from ._tensor import Tensor, as_tensor, as_times
+from ._hyper import HyperEuler, HyperMidpoint, HyperRK4, HyperRungeKutta4, HyperSolverTemplate
 
 
 _TORCHDIFFEQ_OPTIONS = ("step_size", "max_num_steps", "first_step")
@@ -25,11 +26,16 @@ def odeint(f, x, t_span, solver=None, atol=None, rtol=None, *extra, method=None,
     f returns the derivative as lists, tuples or a Tensor. Fixed-step methods (euler, midpoint, rk4, ...) step
     by dt (torchdiffeq: options step_size), else on the output times, and are not capped by max_steps unless
     it is given; adaptive ones stop at max_steps (default 10,000). Defaults: dopri5; rtol = atol = 1e-6
-    (torchdiffeq's spelling: its rtol 1e-7, atol 1e-9)."""
+    (torchdiffeq's spelling: its rtol 1e-7, atol 1e-9).
+
+    solver may be a hypersolver (HyperEuler(hypernet), ...): f is then a NeuralODE or its compiled vf, and
+    the solve steps natively on the evenly spaced t_span."""
     if extra:
         raise TypeError("odeint takes f, x, t_span and then solver, atol, rtol by position (torchdyn's order); "
                         "%d more positional argument(s) given: pass the rest by name (max_steps=, dt=, dtype=, "
                         "or torchdiffeq's method=, options=)" % len(extra))
+    if isinstance(solver, HyperSolverTemplate):
+        return solver._solve(f, x, t_span)
     if not callable(f):
         raise TypeError("f must be a function f(t, x), got %r" % (f,))
     torchdiffeq = method is not None or options is not None

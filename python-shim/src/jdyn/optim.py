@@ -91,3 +91,41 @@ class SGD(Optimizer):
         super().__init__(params, jcall(lambda p: jtype(_O + "SGD").builder(p).lr(float(lr))
                                        .momentum(float(momentum)).dampening(float(dampening))
                                        .weightDecay(float(weight_decay)).nesterov(bool(nesterov)).build()))
+
+
+class SNOpt:
+    """SNOpt, the second-order Neural ODE optimizer (Liu et al. 2021), the original's spelling: a
+    preconditioner of the ODE field's Linear layers, used as
+    ``precond.train_itr_setup(); optim.zero_grad(); loss.backward(); precond.step(); optim.step()``.
+    net: a NeuralODE (sensitivity 'adjoint' or 'interpolated_adjoint') or a Sequential holding NeuralODEs.
+    snopt_step_size (the original's option of the same name) spaces the times sampled along the adjoint."""
+
+    def __init__(self, net, eps=0.05, update_freq=100, alpha=.75, full_precond=False, snopt_step_size=0.01):
+        if hasattr(net, "_java_model"):
+            j = net._java_model()
+        elif hasattr(net, "java"):
+            j = net.java  # NeuralODE.java: the io.jdyn.models.NeuralODE
+        else:
+            raise TypeError("SNOpt needs a jdyn NeuralODE or a Sequential holding one, got %r" % (net,))
+        self.net = net
+        self.eps = float(eps)
+        self.update_freq = int(update_freq)
+        self.alpha = float(alpha)
+        self.full_precond = bool(full_precond)
+        self._j = jcall(lambda: jtype(_O + "SNOpt")(j, self.eps, self.update_freq, self.alpha,
+                                                     self.full_precond).sampleStep(float(snopt_step_size)))()
+
+    @jcall
+    def train_itr_setup(self):
+        self._j.trainItrSetup()
+
+    @jcall
+    def step(self):
+        self._j.step()
+
+    @property
+    def store_this_itr(self):
+        return bool(self._j.storeThisItr())
+
+    def java(self):
+        return self._j

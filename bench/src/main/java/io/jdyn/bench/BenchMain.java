@@ -41,11 +41,17 @@ public final class BenchMain {
         BENCHMARKS.put("traced-field-step", TracedFieldStep::new);
         BENCHMARKS.put("eager-op", EagerOp::new);
         BENCHMARKS.put("regulariser-nfe", RegulariserNfe::new);
+        BENCHMARKS.put(HnnStep.NAME, HnnStep::new);
+        BENCHMARKS.put("hypereuler-moons", HyperEulerMoons::new);
+        BENCHMARKS.put("cnf-8gaussians", Cnf8Gaussians::new);
+        BENCHMARKS.put("snopt-convergence", SnoptConvergenceBench::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");
         ALIASES.put("graalpy-train-step-startup", "graalpy-train-step");
         ALIASES.put("graalpy-train-step-first-step", "graalpy-train-step");
+        ALIASES.put(HnnStep.LNN_LINE, HnnStep.NAME);
+        ALIASES.put(HnnStep.SOLVE_LINE, HnnStep.NAME);
         for (MoonsNfe.Config c : MoonsNfe.CONFIGS) ALIASES.put("moons-grad-step-" + c.suffix(), "moons-nfe-full");
     }
 

@@ -124,6 +124,22 @@ final class FfmBackend implements Backend {
     }
 
     @Override
+    public double[] symEig(double[] a, int n) {
+        return FfmSnopt.symEig(lib, a, n);
+    }
+
+    @Override
+    public void snoptEigenbasis(long out, long aDim, double[] gFactor, double[] aFactor, double[] m2) {
+        FfmSnopt.eigenbasis(lib, out, aDim, gFactor, aFactor, m2);
+    }
+
+    @Override
+    public void snoptPrecondition(NativeBuffer grad, long weightOffset, long biasOffset, long out, long in,
+            double[] uG, double[] uA, double[] m2, double alpha, double eps, double batch) {
+        FfmSnopt.precondition(lib, grad, weightOffset, biasOffset, out, in, uG, uA, m2, alpha, eps, batch);
+    }
+
+    @Override
     public MethodFacts methodFacts(int method) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment out = a.allocate(JAVA_LONG, 4);

@@ -242,6 +242,26 @@ final class FfmProgram implements ProgramHandle {
         return s;
     }
 
+    @Override
+    public long[] linearLayers() {
+        retain();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment count = a.allocate(JAVA_LONG);
+            check((int) lib.programLinearLayers.invokeExact(handle, MemorySegment.NULL, 0L, count));
+            long n = count.get(JAVA_LONG, 0);
+            if (n == 0) return new long[0];
+            MemorySegment out = a.allocate(JAVA_LONG, 6 * n);
+            check((int) lib.programLinearLayers.invokeExact(handle, out, n, count));
+            return out.toArray(JAVA_LONG);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        } finally {
+            release();
+        }
+    }
+
     private ProgramSignature readSignature() {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment c = a.allocate(JAVA_LONG, 4);

@@ -73,8 +73,22 @@ final class FfmTape implements TapeHandle {
     }
 
     @Override
-    public synchronized BackwardOutcome backward(NativeBuffer ysCotangent, NativeBuffer gY0, NativeBuffer gParams,
+    public BackwardOutcome backward(NativeBuffer ysCotangent, NativeBuffer gY0, NativeBuffer gParams,
             double[] gTimes) {
+        return run(ysCotangent, gY0, gParams, gTimes, 0, null, null);
+    }
+
+    @Override
+    public BackwardOutcome backwardCurvature(NativeBuffer ysCotangent, NativeBuffer gY0, NativeBuffer gParams,
+            double[] gTimes, double sampleStep, double[] factors, long[] samples) {
+        if (factors == null || samples == null || samples.length < 1) {
+            throw new IllegalArgumentException("factors and samples (one entry) are needed");
+        }
+        return run(ysCotangent, gY0, gParams, gTimes, sampleStep, factors, samples);
+    }
+
+    private synchronized BackwardOutcome run(NativeBuffer ysCotangent, NativeBuffer gY0, NativeBuffer gParams,
+            double[] gTimes, double sampleStep, double[] factors, long[] samples) {
         if (closed) throw new TensorClosedException("the tape is closed");
         if (params != null && params.isClosed()) {
             throw new TensorClosedException("the parameters this tape was recorded with are closed");
@@ -94,10 +108,21 @@ final class FfmTape implements TapeHandle {
             MemorySegment gps = gp == null ? MemorySegment.NULL : gp.segment();
             int status;
             Upcalls.Active previous = Upcalls.enter(active);
+            MemorySegment fs = factors == null ? null : a.allocate(JAVA_DOUBLE, Math.max(1, factors.length));
+            MemorySegment ns = factors == null ? null : a.allocate(JAVA_LONG);
             try {
-                status = (int) lib.tapeBackward.invokeExact(handle, cts, gy.segment(), gps, times, stats);
+                if (factors == null) {
+                    status = (int) lib.tapeBackward.invokeExact(handle, cts, gy.segment(), gps, times, stats);
+                } else {
+                    status = (int) lib.tapeBackwardCurvature.invokeExact(handle, cts, gy.segment(), gps, times, stats,
+                            sampleStep, fs, ns);
+                }
             } finally {
                 Upcalls.exit(previous);
+            }
+            if (factors != null && status == 0) {
+                MemorySegment.copy(fs, JAVA_DOUBLE, 0, factors, 0, factors.length);
+                samples[0] = ns.get(JAVA_LONG, 0);
             }
             String message = status == 0 ? "" : lib.lastErrorMessage();
             MemorySegment.copy(times, JAVA_DOUBLE, 0, gTimes, 0, gTimes.length);

@@ -64,6 +64,11 @@ final class JdynLibrary {
     final MethodHandle adamStep;
     final MethodHandle clipGradNorm;
     final MethodHandle clipGradValue;
+    final MethodHandle programLinearLayers;
+    final MethodHandle tapeBackwardCurvature;
+    final MethodHandle symEig;
+    final MethodHandle snoptEigenbasis;
+    final MethodHandle snoptPrecondition;
 
     /**
      * Every function of jdyn.h the bindings call, with the descriptor and options it is linked with:
@@ -158,7 +163,20 @@ final class JdynLibrary {
             Downcall.of("jdyn_clip_grad_norm", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS,
                     JAVA_LONG, JAVA_DOUBLE, JAVA_DOUBLE, ADDRESS, ADDRESS)),
             Downcall.of("jdyn_clip_grad_value",
-                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, ADDRESS)));
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, JAVA_DOUBLE, ADDRESS)),
+
+            // SNOpt. The backward pass is not critical (Java integral losses call back); the rest are
+            // dense linear algebra on small matrices, not critical either (LAPACK may take a while).
+            Downcall.of("jdyn_program_linear_layers",
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS)),
+            Downcall.of("jdyn_tape_backward_curvature", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
+                    ADDRESS, ADDRESS, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_sym_eig", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_snopt_eigenbasis",
+                    FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS)),
+            Downcall.of("jdyn_snopt_precondition", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS, JAVA_LONG,
+                    JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, JAVA_DOUBLE, JAVA_DOUBLE, JAVA_DOUBLE,
+                    ADDRESS)));
 
     JdynLibrary(Path file) {
         SymbolLookup lib = SymbolLookup.libraryLookup(file, Arena.global());
@@ -215,6 +233,11 @@ final class JdynLibrary {
         adamStep = handle(handles, "jdyn_adam_step");
         clipGradNorm = handle(handles, "jdyn_clip_grad_norm");
         clipGradValue = handle(handles, "jdyn_clip_grad_value");
+        programLinearLayers = handle(handles, "jdyn_program_linear_layers");
+        tapeBackwardCurvature = handle(handles, "jdyn_tape_backward_curvature");
+        symEig = handle(handles, "jdyn_sym_eig");
+        snoptEigenbasis = handle(handles, "jdyn_snopt_eigenbasis");
+        snoptPrecondition = handle(handles, "jdyn_snopt_precondition");
     }
 
     private static MethodHandle handle(Map<String, MethodHandle> handles, String symbol) {

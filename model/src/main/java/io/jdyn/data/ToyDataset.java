@@ -18,7 +18,8 @@ public final class ToyDataset {
      * {@code ToyDataset().generate(n_samples, dataset_type)} with torchdyn's defaults for the other
      * arguments: "moons" (noise 1e-4), "spirals" (noise 1e-4), "gaussians" (7 gaussians, dim 2,
      * radius 0.5, std 0.1, noise 1e-3), "gaussians_spiral" (7 gaussians, 4 per loop, dim 2, radius 1
-     * to 0.2, std 0.3 to 0.1, noise 1e-3), "spheres" (noise 1e-4, dim 3, radii 0.5 and 1).
+     * to 0.2, std 0.3 to 0.1, noise 1e-3), "spheres" (noise 1e-4, dim 3, radii 0.5 and 1); and
+     * FFJORD's density "8gaussians" ({@link #eightGaussians}).
      */
     public static Dataset generate(String datasetType, int nSamples, long seed, DType dtype) {
         Objects.requireNonNull(datasetType, "datasetType");
@@ -28,9 +29,33 @@ public final class ToyDataset {
             case "gaussians" -> gaussians(nSamples, 7, 2, 0.5, 0.1, 1e-3, seed, dtype);
             case "gaussians_spiral" -> gaussiansSpiral(nSamples, 7, 4, 2, 1.0, 0.2, 0.3, 0.1, 1e-3, seed, dtype);
             case "spheres" -> spheres(nSamples, 1e-4, 3, 0.5, 1.0, seed, dtype);
+            case "8gaussians" -> eightGaussians(nSamples, seed, dtype);
             default -> throw new IllegalArgumentException("unknown dataset type \"" + datasetType
-                    + "\" (moons, spirals, gaussians, gaussians_spiral, spheres)");
+                    + "\" (moons, spirals, gaussians, gaussians_spiral, spheres, 8gaussians)");
         };
+    }
+
+    /**
+     * FFJORD's "8gaussians" density (lib/toy_data.py): a point is N(0, 0.5^2 I) plus one of the centres
+     * 4 (+-1, 0), 4 (0, +-1), 4 (+-1/sqrt 2, +-1/sqrt 2), chosen uniformly, the whole divided by 1.414, so
+     * each component has standard deviation 0.5 / 1.414 around a centre at radius 4 / 1.414. D = 2; the
+     * label is the centre's index (in FFJORD's order). nSamples points, in draw order.
+     */
+    public static Dataset eightGaussians(int nSamples, long seed, DType dtype) {
+        positive(nSamples, "nSamples");
+        double h = 1 / Math.sqrt(2);
+        double[][] centres = {{1, 0}, {-1, 0}, {0, 1}, {0, -1}, {h, h}, {h, -h}, {-h, h}, {-h, -h}};
+        double[] x = new double[2 * nSamples];
+        int[] y = new int[nSamples];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < nSamples; i++) {
+            double px = 0.5 * r.nextGaussian(), py = 0.5 * r.nextGaussian();
+            int c = r.nextInt(8);
+            x[2 * i] = (px + 4 * centres[c][0]) / 1.414;
+            x[2 * i + 1] = (py + 4 * centres[c][1]) / 1.414;
+            y[i] = c;
+        }
+        return new Dataset(x, nSamples, 2, y, dtype);
     }
 
     /**

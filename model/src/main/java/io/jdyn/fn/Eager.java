@@ -178,6 +178,7 @@ public final class Eager {
 
         def("matmul", 2, false, true, (g, in, s, ia, fa) -> matmul(in[0], in[1]));
         OPS.put("bmm", new Def(2, false, true, true, (g, in, s, ia, fa) -> in[0].bmm(in[1])));
+        def("solve", 2, false, true, (g, in, s, ia, fa) -> in[0].solve(in[1]));
         def("linear", -1, false, true, (g, in, s, ia, fa) -> {
             if (in.length < 2 || in.length > 3) throw new IllegalArgumentException("linear takes x, W and optionally b");
             return in[0].linear(in[1], in.length == 3 ? in[2] : null);

@@ -6,7 +6,10 @@ import io.jdyn.spi.GraphHandle;
 import io.jdyn.spi.ProgramHandle;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -31,6 +34,8 @@ import java.util.Objects;
 public final class Graph implements AutoCloseable {
     private final GraphHandle handle;
     private Sym time;
+    /** Every declared parameter by name, in declaration order (for tied declarations and for differentiating by name). */
+    private final Map<String, Sym> declared = new LinkedHashMap<>();
     /** The parameters declared by {@link #noiseSeed}, in declaration order. */
     private final java.util.LinkedHashSet<String> noiseSeeds = new java.util.LinkedHashSet<>();
 
@@ -70,7 +75,17 @@ public final class Graph implements AutoCloseable {
             case NORMAL -> GraphHandle.INIT_NORMAL;
             case CONSTANT -> GraphHandle.INIT_CONSTANT;
         };
-        return new Sym(this, handle.param(name, shape.clone(), code, init.value()));
+        Sym s = new Sym(this, handle.param(name, shape.clone(), code, init.value()));
+        declared.put(name, s);
+        return s;
+    }
+
+    /**
+     * The parameters declared so far, by name in declaration order (the flat buffer's layout): what
+     * {@link #vjp} takes to differentiate a loss by some of them.
+     */
+    public Map<String, Sym> declaredParams() {
+        return Collections.unmodifiableMap(declared);
     }
 
     /**

@@ -289,6 +289,22 @@ public final class Sym {
         return op("bmm", GraphHandle.BMM, new Sym[] {this, b}, NO_I, NO_F);
     }
 
+    /**
+     * X with this X = b (torch.linalg.solve(A, B)), by LU with partial pivoting per matrix, natively:
+     * this [n, n] or [-1, n, n], b [n, k] or [-1, n, k] (an unbatched side is shared by every matrix of
+     * the other); the result is shaped as b with the batch of either. Differentiable to any order (its
+     * derivatives are solves again). A singular or non-finite matrix fails at run time naming the batch
+     * row.
+     */
+    public Sym solve(Sym b) {
+        return solve(b, false);
+    }
+
+    /** As {@link #solve(Sym)}, with transpose solving this^T X = b (no transposed copy is made). */
+    public Sym solve(Sym b, boolean transpose) {
+        return op("solve", GraphHandle.SOLVE, new Sym[] {this, b}, new long[] {transpose ? 1 : 0}, NO_F);
+    }
+
     // ------------------------------------------------------------------ reductions
 
     /** The sum along dim (summing the batch dimension gives an unbatched result). */

@@ -10,6 +10,7 @@ import io.jdyn.nn.Layer;
 import io.jdyn.nn.NeuralField;
 import io.jdyn.nn.Parameters;
 import io.jdyn.nn.Sequential;
+import io.jdyn.ode.CurvatureRequest;
 import io.jdyn.ode.DifferentiableVectorField;
 import io.jdyn.ode.GradOptions;
 import io.jdyn.ode.GradSolution;
@@ -29,6 +30,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * torchdyn's {@code NeuralODE}: a vector field (a {@link NeuralField}, or a {@link Sequential} or an
@@ -69,7 +71,10 @@ public final class NeuralODE implements Block {
     private final SolveOptions options;
     /** How every solve with a tape is differentiated. */
     private final GradOptions gradOptions;
-    private final double[] sSpan;
+    private volatile double[] sSpan;
+    /** SNOpt: the statistics the next backward pass collects (taken by it), and the last batch traced. */
+    private final AtomicReference<CurvatureRequest> curvature = new AtomicReference<>();
+    private volatile long lastBatch;
     private final SecondOrderField second;
     private final AtomicLong forwardNfe = new AtomicLong();
     private final AtomicLong backwardNfe = new AtomicLong();
@@ -204,6 +209,7 @@ public final class NeuralODE implements Block {
 
     private GradSolution gradSolve(Tensor x, double[] t) {
         live();
+        lastBatch = x.shape().length > 1 ? x.shape()[0] : 1;
         drawNoise();
         SolveOptions o = solveOptions(t);
         GradSolution s;
@@ -337,14 +343,20 @@ public final class NeuralODE implements Block {
                             + " but the trajectory has shape " + Arrays.toString(new long[] {nt, batch, m.dim}));
                 }
                 try (Tensor wide = m.integral.cotangent(full, nt, batch, m.field.dtype())) {
-                    gradients = solution.backward(wide);
+                    CurvatureRequest c = m.curvature.getAndSet(null);
+                    gradients = c == null ? solution.backward(wide) : solution.backward(wide, c);
                 }
                 m.backwardNfe.addAndGet(gradients.backwardStats().nfe());
                 return m.integral.narrow(gradients.y0());
             }
             Runnable restoreFrozen = m.second != null && m.field.numParams() > 0
                     ? m.field.parameters().frozenGradSnapshot() : () -> {};
-            gradients = solution.backward(full);
+            CurvatureRequest c = m.curvature.getAndSet(null);
+            if (c != null && m.second != null) {
+                throw new IllegalStateException("SNOpt's statistics need the field's own program: a second-order"
+                        + " NeuralODE runs a Java field in its backward pass");
+            }
+            gradients = c == null ? solution.backward(full) : solution.backward(full, c);
             m.backwardNfe.addAndGet(gradients.backwardStats().nfe());
             if (m.second != null && m.field.numParams() > 0) {
                 // A Java field's dL/dtheta comes back in a tensor of its own: accumulate it as .grad.
@@ -450,6 +462,35 @@ public final class NeuralODE implements Block {
     /** The integration interval of {@link #forward(Tensor)} and {@link #trace(Tensor)}. */
     public double[] sSpan() {
         return sSpan.clone();
+    }
+
+    /**
+     * Sets the integration interval (torchdyn's settable {@code t_span}; SNOpt's
+     * IntegrationTimeOptimizer moves its end): at least two strictly monotone, finite times.
+     */
+    public void setSSpan(double... span) {
+        if (span == null || span.length < 2) throw new IllegalArgumentException("sSpan needs at least two times");
+        double dir = Math.signum(span[1] - span[0]);
+        for (int i = 0; i < span.length; i++) {
+            if (!Double.isFinite(span[i])) throw new IllegalArgumentException("sSpan[" + i + "] is " + span[i]);
+            if (i > 0 && (dir == 0 || Math.signum(span[i] - span[i - 1]) != dir)) {
+                throw new IllegalArgumentException("sSpan must be strictly monotone, got " + Arrays.toString(span));
+            }
+        }
+        this.sSpan = span.clone();
+    }
+
+    /**
+     * SNOpt's hook: the next backward pass of a trace of this model (adjoint sensitivities) fills
+     * request along its backsolve. One request per backward pass.
+     */
+    public void collectCurvature(CurvatureRequest request) {
+        curvature.set(request);
+    }
+
+    /** The batch size of the last traced input (SNOpt scales its eigenvalue estimate by it). */
+    public long lastBatchSize() {
+        return lastBatch;
     }
 
     /** Vector field evaluations so far, forward and backward (torchdyn's {@code model.nfe}). */

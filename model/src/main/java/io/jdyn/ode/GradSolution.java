@@ -118,7 +118,24 @@ public final class GradSolution implements AutoCloseable {
         return run(ysCotangent);
     }
 
-    private synchronized Gradients run(Tensor cotangent) {
+    /**
+     * The backward pass (ysCotangent may be null: the integral loss alone) that also fills SNOpt's
+     * curvature request along the adjoint backsolve (adjoint sensitivities of a NeuralField only).
+     */
+    public Gradients backward(Tensor ysCotangent, CurvatureRequest curvature) {
+        if (curvature == null) throw new IllegalArgumentException("curvature is null (use backward(Tensor))");
+        if (sensitivity == Sensitivity.AUTOGRAD) {
+            throw new IllegalArgumentException("SNOpt collects its statistics along the adjoint backward pass: use"
+                    + " the adjoint or interpolated_adjoint sensitivity, not autograd");
+        }
+        return run(ysCotangent, curvature);
+    }
+
+    private Gradients run(Tensor cotangent) {
+        return run(cotangent, null);
+    }
+
+    private synchronized Gradients run(Tensor cotangent, CurvatureRequest curvature) {
         if (closed) throw new TensorClosedException("the solution is closed");
         if (backwardDone) {
             throw new IllegalStateException("backward was already called on this solution: its tape supports one"
@@ -142,7 +159,14 @@ public final class GradSolution implements AutoCloseable {
         BackwardOutcome out;
         try {
             NativeBuffer gp = pg.tensor() == null ? null : pg.tensor().nativeBuffer();
-            out = tape.backward(cotangent == null ? null : cotangent.nativeBuffer(), gY0.nativeBuffer(), gp, gTimes);
+            NativeBuffer ct = cotangent == null ? null : cotangent.nativeBuffer();
+            if (curvature == null) {
+                out = tape.backward(ct, gY0.nativeBuffer(), gp, gTimes);
+            } else {
+                curvature.markFilled();
+                out = tape.backwardCurvature(ct, gY0.nativeBuffer(), gp, gTimes, curvature.sampleStep(),
+                        curvature.factors(), curvature.samplesHolder());
+            }
         } catch (RuntimeException | Error e) {
             gY0.close();
             if (pg.owned() && pg.tensor() != null) pg.tensor().close();

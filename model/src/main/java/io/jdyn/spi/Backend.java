@@ -67,4 +67,28 @@ public interface Backend {
 
     /** clip_grad_value_: clamps the blocks of grad to [-clipValue, clipValue]. */
     void clipGradValue(NativeBuffer grad, long[] ranges, double clipValue);
+
+    /*
+     * SNOpt (jdyn_sym_eig, jdyn_snopt_eigenbasis, jdyn_snopt_precondition): LAPACK's dsyevd and the
+     * preconditioned gradient of one Linear layer in its Kronecker-factored eigenbasis.
+     */
+
+    /** a [n, n] symmetric row-major -> its eigenvectors as columns; returns the eigenvalues ascending. */
+    default double[] symEig(double[] a, int n) {
+        throw new UnsupportedOperationException("this backend has no eigendecomposition");
+    }
+
+    /** gFactor [out, out] -> U_G, aFactor [aDim, aDim] -> U_A, m2 [out, aDim] = lambda_G lambda_A^T, in place. */
+    default void snoptEigenbasis(long out, long aDim, double[] gFactor, double[] aFactor, double[] m2) {
+        throw new UnsupportedOperationException("this backend has no SNOpt eigenbasis");
+    }
+
+    /**
+     * Preconditions one layer's gradient in place in grad (weight [out, in] at weightOffset, bias at
+     * biasOffset or -1); m2 is updated in place (the running eigenvalue estimate).
+     */
+    default void snoptPrecondition(NativeBuffer grad, long weightOffset, long biasOffset, long out, long in,
+            double[] uG, double[] uA, double[] m2, double alpha, double eps, double batch) {
+        throw new UnsupportedOperationException("this backend has no SNOpt preconditioner");
+    }
 }

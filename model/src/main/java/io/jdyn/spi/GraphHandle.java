@@ -52,6 +52,8 @@ public interface GraphHandle extends AutoCloseable {
 
     /* enum jdyn_random_dist. */
     int RANDOM_NORMAL = 0, RANDOM_RADEMACHER = 1;
+    /** inputs: A, B; iattr: transpose (solves A^T X = B): X with A X = B, torch.linalg.solve. */
+    int SOLVE = 54;
 
     /* enum jdyn_init. */
     int INIT_UNIFORM = 0, INIT_NORMAL = 1, INIT_CONSTANT = 2;

@@ -49,6 +49,14 @@ public interface ProgramHandle extends AutoCloseable {
     /** out [batch, dimOut] = (d out/dz) u. */
     void jvp(NativeBuffer params, double t, NativeBuffer z, NativeBuffer u, long batch, NativeBuffer out);
 
+    /**
+     * SNOpt's preconditioned layers (jdyn_program_linear_layers): 6 values per Linear layer: in, out,
+     * weight parameter index, bias parameter index (-1: none), weight offset, bias offset (-1).
+     */
+    default long[] linearLayers() {
+        throw new UnsupportedOperationException("this backend does not list a program's Linear layers");
+    }
+
     boolean isClosed();
 
     @Override

@@ -12,6 +12,16 @@ public interface TapeHandle extends AutoCloseable {
      */
     BackwardOutcome backward(NativeBuffer ysCotangent, NativeBuffer gY0, NativeBuffer gParams, double[] gTimes);
 
+    /**
+     * As backward, collecting SNOpt's Kronecker factors (jdyn_tape_backward_curvature) at times
+     * sampleStep apart along the adjoint backsolve into factors (per ProgramHandle#linearLayers layer:
+     * A then G, row-major, means over the samples); samples[0] receives the number of sampled times.
+     */
+    default BackwardOutcome backwardCurvature(NativeBuffer ysCotangent, NativeBuffer gY0, NativeBuffer gParams,
+            double[] gTimes, double sampleStep, double[] factors, long[] samples) {
+        throw new UnsupportedOperationException("this backend does not collect second-order statistics");
+    }
+
     /** Accepted steps recorded (autograd; 0 for the adjoint modes). */
     long steps();
 

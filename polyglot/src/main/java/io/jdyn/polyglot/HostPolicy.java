@@ -36,7 +36,7 @@ import org.graalvm.polyglot.HostAccess;
 public final class HostPolicy {
     /** The packages whose public classes scripts see. */
     public static final List<String> API_PACKAGES = List.of("io.jdyn", "io.jdyn.ode", "io.jdyn.nn", "io.jdyn.data",
-            "io.jdyn.io", "io.jdyn.train", "io.jdyn.train.optim", "io.jdyn.train.loss", "io.jdyn.models", "io.jdyn.fn");
+            "io.jdyn.io", "io.jdyn.train", "io.jdyn.train.optim", "io.jdyn.train.loss", "io.jdyn.models", "io.jdyn.fn", "io.jdyn.numerics");
 
     /** The polyglot module's classes scripts see (the rest of it, the context factory included, is host-only). */
     static final List<Class<?>> SCRIPT_CLASSES = List.of(Values.class, ScriptHost.class, ScriptField.class);
