@@ -94,6 +94,15 @@ public:
         t_ = t0_;
         st_.t_reached = t_;
         eval(t_, y_.data(), k_[0].data());
+        // Every explicit step starts from f(t0, y0): if it is not finite, no step size helps (and at t0 = 0
+        // the relative step floor is 0, so rejections alone would only end at max_steps).
+        if (const int64_t bad = first_non_finite(k_[0].data(), n_); bad >= 0) {
+            st_.bad_index = bad;
+            fail(JDYN_ERR_NON_FINITE,
+                 fmt("the vector field is non-finite (%g) at the initial point t=%.17g in component %lld (batch %lld, "
+                     "dim %lld): f(t0, y0) must be finite",
+                     (double)k_[0][(size_t)bad], t_, (long long)bad, (long long)(bad / D_), (long long)(bad % D_)));
+        }
         if (cfg_.event) g_prev_ = event_value(t_, y_.data());
         if (cfg_.adaptive)
             run_adaptive();
@@ -516,7 +525,11 @@ private:
             }
             const double min_step =
                 std::max(cfg_.min_step, 16 * std::numeric_limits<double>::epsilon() * std::fabs(t_));
-            if (h < min_step) {
+            // Rejections on non-finite values end at a floor relative to the span too: near t = 0 the floor
+            // above is 0 and the step would shrink until max_steps.
+            const double nonfinite_floor =
+                16 * std::numeric_limits<double>::epsilon() * std::max(std::fabs(t_), std::fabs(t1_ - t0_));
+            if (h < min_step || (nonfinite_streak > 0 && h < nonfinite_floor)) {
                 if (nonfinite_streak > 0) {
                     st_.bad_index = bad_index;
                     fail(JDYN_ERR_NON_FINITE,

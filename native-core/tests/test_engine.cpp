@@ -367,6 +367,18 @@ int32_t nan_after_half(void*, double t, const void* zr, void* dzr, int64_t, int6
     dz[1] = 1.0;
     return 0;
 }
+int32_t nan_after_zero(void*, double t, const void*, void* dzr, int64_t, int64_t) {
+    double* dz = static_cast<double*>(dzr);
+    dz[0] = t > 0 ? NAN : 1.0;
+    dz[1] = 1.0;
+    return 0;
+}
+int32_t nan_always(void*, double, const void*, void* dzr, int64_t, int64_t) {
+    double* dz = static_cast<double*>(dzr);
+    dz[0] = 1.0;
+    dz[1] = NAN;
+    return 0;
+}
 int32_t refuses(void*, double, const void*, void*, int64_t, int64_t) { return 7; }
 bool says(const char* what) { return std::string(jdyn_last_error()).find(what) != std::string::npos; }
 }  // namespace
@@ -403,6 +415,22 @@ TEST_CASE("failure modes: each returns its status and a message naming the cause
         CHECK(jdyn_solve(&a, y0, ys, nullptr, &st, nullptr) == JDYN_ERR_NON_FINITE);
         CHECK(says("non-finite"));
         CHECK(st.t_reached == doctest::Approx(0.5).epsilon(1e-6));
+    }
+    SUBCASE("non-finite from t0 = 0, where the relative step floor is 0") {
+        // f(t0, y0) itself: refused before any step
+        jdyn_solve_config c = base_config(JDYN_DOPRI5, nan_always, times);
+        c.max_steps = 100000;
+        CHECK(jdyn_solve(&c, y0, ys, nullptr, &st, nullptr) == JDYN_ERR_NON_FINITE);
+        CHECK(says("initial point"));
+        CHECK(st.bad_index == 1);
+        CHECK(st.accepted + st.rejected == 0);
+        // finite at t0 only: the rejections end at a floor relative to the span (dt shrinks by 0.2 at most
+        // 5x per rejection from at most the span: ~25 rejections reach 16 eps), not at max_steps
+        jdyn_solve_config a = base_config(JDYN_DOPRI5, nan_after_zero, times);
+        a.max_steps = 100000;
+        CHECK(jdyn_solve(&a, y0, ys, nullptr, &st, nullptr) == JDYN_ERR_NON_FINITE);
+        CHECK(says("non-finite"));
+        CHECK(st.rejected < 100);
     }
     SUBCASE("a failing callback") {
         jdyn_solve_config c = base_config(JDYN_DOPRI5, refuses, times);

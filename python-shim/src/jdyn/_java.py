@@ -67,6 +67,7 @@ _BY_JAVA_CLASS = {
     "java.io.UncheckedIOException": OSError,
     "java.io.IOException": OSError,
     "java.nio.file.NoSuchFileException": FileNotFoundError,
+    "io.jdyn.polyglot.CheckpointNotFoundException": FileNotFoundError,
     "java.lang.IllegalStateException": RuntimeError,
     "java.lang.NullPointerException": TypeError,
     "java.lang.ClassCastException": TypeError,

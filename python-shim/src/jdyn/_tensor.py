@@ -179,6 +179,10 @@ class Tensor:
             dt = _dtype_name(dtype, "float64")
             j = jtype(_Values).scalarTensor(float(value), dt)
             shape, self._dt = (), dt
+        elif j is not None and isinstance(j, (list, tuple, range, int, float, bytes, bytearray, memoryview)):
+            # torch.Tensor(data) builds from data; this class wraps a Java tensor
+            raise TypeError("jdyn.Tensor(data) got a %s: build a tensor from Python data with jdyn.tensor(data) "
+                            "(torch.tensor's spelling)" % type(j).__name__)
         elif ints is not None:
             # a Python list of ints, or a Java int[] kept as it is (labels from Java: no copy per call)
             self._ints = ints if isinstance(ints, list) or not isinstance(ints, (tuple, range)) else list(ints)
@@ -215,6 +219,8 @@ class Tensor:
     def dtype(self):
         d = self._dt
         if d is None:
+            if self._j is None and self._ints is None:
+                raise _closed()
             if self._ints is not None:
                 d = "int64"
             else:
@@ -1195,7 +1201,8 @@ def _item(j):
 
 def _closed():
     from ._java import TensorClosedError
-    return TensorClosedError("the tensor is closed")
+    return TensorClosedError("the tensor is closed: close() (or its with block) freed its memory; use it before "
+                             "closing it, or keep a copy (x.clone())")
 
 
 def _eager_fail(message, kind="refuse"):
@@ -1462,6 +1469,8 @@ def _int_tensor(data):
 def as_tensor(data, dtype=None):
     """data if it already is a Tensor (converted to dtype when one is given), else tensor(data, dtype)."""
     if isinstance(data, Tensor):
+        if data._j is None and data._ints is None:
+            raise _closed()
         if dtype is not None and data._ints is None and _dtype_name(dtype) != data.dtype:
             return data.type(dtype)
         return data

@@ -57,6 +57,8 @@ public final class JdynCli implements Callable<Integer> {
     }
 
     private static CommandLine configure(CommandLine cl) {
+        // as with `python s.py --epochs 3`: everything after the script's name is the script's own
+        cl.getSubcommands().get("run").setStopAtPositional(true);
         // a usage error: the message, suggestions for a mistyped name, and where the help is (exit 2)
         cl.setParameterExceptionHandler((ex, args) -> {
             CommandLine line = ex.getCommandLine();

@@ -34,7 +34,8 @@ final class RunCommand implements Callable<Integer> {
     Path script;
 
     @Parameters(index = "1..*", paramLabel = "ARG", arity = "0..*",
-            description = "Arguments for the script (Python's sys.argv[1:], JavaScript's arguments).")
+            description = {"Arguments for the script (Python's sys.argv[1:], JavaScript's arguments): everything after SCRIPT,",
+                    "options included, is the script's (jdyn run s.py --epochs 3); jdyn run's own options go before SCRIPT."})
     List<String> args = new ArrayList<>();
 
     @Option(names = "--allow-files", description = "Let the script read and write files (open(), jdyn.save, metrics logs).")

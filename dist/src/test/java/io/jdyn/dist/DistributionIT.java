@@ -185,4 +185,18 @@ class DistributionIT {
         assertEquals(0, j.code(), j.both());
         assertTrue(j.out().contains("hello from js 42"), j.both());
     }
+
+    /** JDYN_JIT=0: the scripts run on Truffle's interpreter, which needs the word and collections jars of lib/jit/. */
+    @Test
+    void runScriptsWithoutTheJit() throws Exception {
+        Path py = Files.writeString(tmp.resolve("nojit.py"), "import jdyn\nprint('python', jdyn.tensor([1.0, 2.0]).sum().item())\n");
+        Path js = Files.writeString(tmp.resolve("nojit.js"),
+                "console.log('js', Java.type('io.jdyn.polyglot.Values').tensor([1, 2, 3], 'float64').numel());\n");
+        Result p = run(jdyn, Map.of("JDYN_JIT", "0"), "run", "--no-jit-note", py.getFileName().toString());
+        assertEquals(0, p.code(), p.both());
+        assertTrue(p.out().contains("python 3.0"), p.both());
+        Result j = run(jdyn, Map.of("JDYN_JIT", "0"), "run", "--no-jit-note", js.toString());
+        assertEquals(0, j.code(), j.both());
+        assertTrue(j.out().contains("js 3"), j.both());
+    }
 }

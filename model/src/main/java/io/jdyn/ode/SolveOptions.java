@@ -7,7 +7,7 @@ import java.util.Objects;
  * method has an error estimate and neither {@link Builder#dt} nor {@link Builder#grid} is given.
  *
  * <p>Defaults: dopri5, rtol 1e-7 and atol 1e-9 (torchdiffeq's), Hairer's initial step, no step
- * bounds, at most 10,000 steps, the I controller, no event, no stored interpolant.
+ * bounds, at most 10,000 adaptive steps (fixed steps are not capped unless maxSteps is set), the I controller, no event, no stored interpolant.
  */
 public final class SolveOptions {
     private final Method method;
@@ -21,6 +21,7 @@ public final class SolveOptions {
     private final double minStep;
     private final double maxStep;
     private final long maxSteps;
+    private final boolean maxStepsSet;
     private final double[] stepTimes;
     private final boolean[] normMask;
     private final StepController controller;
@@ -39,6 +40,7 @@ public final class SolveOptions {
         minStep = b.minStep;
         maxStep = b.maxStep;
         maxSteps = b.maxSteps;
+        maxStepsSet = b.maxStepsSet;
         stepTimes = b.stepTimes;
         normMask = b.normMask;
         controller = b.controller;
@@ -68,6 +70,7 @@ public final class SolveOptions {
         b.minStep = minStep;
         b.maxStep = maxStep;
         b.maxSteps = maxSteps;
+        b.maxStepsSet = maxStepsSet;
         b.stepTimes = stepTimes;
         b.normMask = normMask;
         b.controller = controller;
@@ -87,7 +90,14 @@ public final class SolveOptions {
     public double firstStep() { return firstStep; }
     public double minStep() { return minStep; }
     public double maxStep() { return maxStep; }
-    public long maxSteps() { return maxSteps; }
+    /**
+     * The step cap the solver applies: the one set with {@link Builder#maxSteps}, else 10,000 for an
+     * adaptive solve and none (0) for fixed steps, whose count dt or the grid already fixes.
+     */
+    public long maxSteps() { return maxStepsSet || adaptive() ? maxSteps : 0; }
+
+    /** Whether {@link Builder#maxSteps} was called (a fixed-step solve is capped only then). */
+    public boolean maxStepsSet() { return maxStepsSet; }
     public double[] stepTimes() { return stepTimes == null ? null : stepTimes.clone(); }
     public boolean[] normMask() { return normMask == null ? null : normMask.clone(); }
     public StepController controller() { return controller; }
@@ -111,6 +121,7 @@ public final class SolveOptions {
         private double minStep;
         private double maxStep;
         private long maxSteps = 10_000;
+        private boolean maxStepsSet;
         private double[] stepTimes;
         private boolean[] normMask;
         private StepController controller = StepController.integral();
@@ -184,10 +195,14 @@ public final class SolveOptions {
             return this;
         }
 
-        /** The most steps, accepted plus rejected, before MaxStepsExceededException; 0 = unlimited. */
+        /**
+         * The most steps, accepted plus rejected, before MaxStepsExceededException; 0 = unlimited. Unset,
+         * adaptive solves stop at 10,000 and fixed-step solves take every step dt or the grid asks for.
+         */
         public Builder maxSteps(long n) {
             if (n < 0) throw new IllegalArgumentException("maxSteps must be >= 0 (0 = unlimited), got " + n);
             maxSteps = n;
+            maxStepsSet = true;
             return this;
         }
 

@@ -18,6 +18,10 @@ import java.util.Objects;
  */
 final class SolveSetup {
     private static final System.Logger LOG = System.getLogger("io.jdyn.ode");
+    /** Fixed steps a solve may take without an explicit maxSteps (the engine holds the grid: 800 MB). */
+    static final long MAX_UNCAPPED_FIXED_STEPS = 100_000_000L;
+    /** The (dtype, rtol) settings already warned about. */
+    private static final java.util.Set<String> WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     final Tensor y0;
     final long[] stateShape;
@@ -55,6 +59,15 @@ final class SolveSetup {
         if (!options.adaptive() && Double.isNaN(options.dt()) && options.grid() == null) {
             throw new IllegalArgumentException("method " + options.method() + " is fixed-step: give a step with dt(...)"
                     + " or a grid with grid(...)");
+        }
+        if (!options.adaptive() && !options.maxStepsSet() && !Double.isNaN(options.dt())) {
+            // uncapped fixed steps: refuse a dt so small its grid alone would not fit in memory
+            double steps = Math.abs(t[t.length - 1] - t[0]) / options.dt();
+            if (steps > MAX_UNCAPPED_FIXED_STEPS) {
+                throw new IllegalArgumentException(String.format("dt %g over [%g, %g] is %.3g fixed steps; more than "
+                        + "%,d need an explicit maxSteps(n) (maxSteps(0): no cap)", options.dt(), t[0], t[t.length - 1],
+                        steps, MAX_UNCAPPED_FIXED_STEPS));
+            }
         }
         if (options.adaptive()) warnIfBelowPrecision(s.spec.dtype(), options);
         return s;
@@ -108,7 +121,8 @@ final class SolveSetup {
         double rtol = o.rtol();
         double[] per = o.rtolPerComponent();
         if (per != null) rtol = Arrays.stream(per).min().orElse(rtol);
-        if (rtol < floor) {
+        // once per dtype and rtol per JVM: a training loop solves thousands of times with one setting
+        if (rtol < floor && WARNED.add(dtype + " " + rtol)) {
             LOG.log(System.Logger.Level.WARNING, "rtol " + rtol + " is below what " + dtype + " resolves (about "
                     + floor + "); steps may be rejected on round-off until dt underflows. Use float64 or a larger rtol.");
         }

@@ -41,6 +41,10 @@ public final class HostPolicy {
     /** The polyglot module's classes scripts see (the rest of it, the context factory included, is host-only). */
     static final List<Class<?>> SCRIPT_CLASSES = List.of(Values.class, ScriptHost.class, ScriptField.class);
 
+    /** JDK types in jdyn's API results that a script must be able to open; their classes are not looked up. */
+    static final List<Class<?>> RESULT_TYPES = List.of(java.util.Optional.class, java.util.OptionalDouble.class,
+            java.util.OptionalInt.class, java.util.OptionalLong.class);
+
     private static volatile List<Class<?>> apiClasses;
 
     private final Set<String> classNames;
@@ -57,8 +61,17 @@ public final class HostPolicy {
                 .allowIterableAccess(true)
                 .allowIteratorAccess(true)
                 .allowBufferAccess(true)
+                // an API method is callable on the object behind it too: the BatchView a field receives is
+                // an io.jdyn.ffm class, and a script must read its state through BatchView.get
+                .allowAccessInheritance(true)
                 // a Python or JS function passed where jdyn takes a functional interface (a vector field, a callback)
                 .allowImplementationsAnnotatedBy(FunctionalInterface.class);
+        // the JDK value types jdyn's API returns (an interpolant, an event time, an integral value)
+        for (Class<?> c : RESULT_TYPES) {
+            for (Method m : c.getMethods()) {
+                if (m.getDeclaringClass() == c && !m.getName().equals("stream")) b.allowAccess(m);
+            }
+        }
         for (Class<?> c : classes) {
             names.add(c.getName());
             if (c.isInterface() && c.getPackageName().startsWith("io.jdyn")) b.allowImplementations(c);

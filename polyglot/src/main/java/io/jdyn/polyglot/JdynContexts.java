@@ -72,11 +72,27 @@ public final class JdynContexts {
     static FileSystem pythonFiles(boolean allowFiles) {
         Path shim = PythonShim.directory();
         FileSystem host = FileSystem.newDefaultFileSystem();
-        FileSystem rest = allowFiles ? host : FileSystem.newDenyIOFileSystem();
+        FileSystem rest = allowFiles ? host : new RefusedFiles();
         FileSystem fs = FileSystem.newCompositeFileSystem(rest, FileSystem.Selector.of(FileSystem.newReadOnlyFileSystem(host),
                 p -> p.isAbsolute() && p.normalize().startsWith(shim)));
         return FileSystem.allowInternalResourceAccess(FileSystem.allowLanguageHomeAccess(fs));
     }
+
+    /**
+     * GraalPy's os.getcwd() asks Truffle for the working directory and lets the sandbox's refusal through
+     * as a host SecurityException no Python handler can catch; in a sandbox it raises PermissionError
+     * instead (tempfile, pathlib and os.path.abspath fall back on OSError as they do on CPython).
+     */
+    private static final String REFUSE_GETCWD = """
+            def _jdyn_sandbox():
+                import os, posix
+                def refused(*args):
+                    raise PermissionError(13, "os.getcwd() is refused: %s" % REASON)
+                for m in (os, posix):
+                    m.getcwd = m.getcwdb = refused
+            _jdyn_sandbox()
+            del _jdyn_sandbox
+            """.replace("REASON", "\"" + RefusedFiles.REASON + "\"");
 
     /** Options of one context. */
     public static final class Builder {
@@ -207,6 +223,7 @@ public final class JdynContexts {
                         + "solves are native either way): the Graal JIT is off; to turn it on " + Jit.HOW_TO);
             }
             c.getPolyglotBindings().putMember(ScriptHost.BINDING, new ScriptHost(allowFiles || allowAll));
+            if (language == Language.PYTHON && !allowFiles && !allowAll) c.eval("python", REFUSE_GETCWD);
             return c;
         }
     }

@@ -43,6 +43,7 @@ public final class PythonShim {
                 if (d == null) {
                     try {
                         directory = d = extract();
+                        PythonBytecode.writeInBackground(d);
                     } catch (IOException e) {
                         throw new UncheckedIOException("cannot unpack jdyn's Python package: " + e.getMessage(), e);
                     }

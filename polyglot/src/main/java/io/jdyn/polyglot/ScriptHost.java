@@ -50,7 +50,7 @@ public final class ScriptHost {
         try {
             return Checkpoint.load(p);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the checkpoint " + p + ": " + e.getMessage(), e);
+            throw readFailure(p, "load", e);
         }
     }
 
@@ -63,7 +63,7 @@ public final class ScriptHost {
         try {
             Checkpoint.load(p, field);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot load the checkpoint " + p + ": " + e.getMessage(), e);
+            throw readFailure(p, "load", e);
         }
     }
 
@@ -73,13 +73,21 @@ public final class ScriptHost {
         try {
             return Checkpoint.metadata(p);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the checkpoint " + p + ": " + e.getMessage(), e);
+            throw readFailure(p, "read", e);
         }
     }
 
     /** Writes the trainer's metrics as CSV to path. */
     public Trainer.Builder metricsLog(Trainer.Builder builder, String path) {
         return builder.metricsLog(file(path));
+    }
+
+    private static UncheckedIOException readFailure(Path p, String verb, IOException e) {
+        if (e instanceof java.nio.file.NoSuchFileException || e instanceof java.io.FileNotFoundException) {
+            return new CheckpointNotFoundException("no checkpoint at " + p + " (no such file or folder: jdyn.save(model, path) "
+                    + "writes one)", e);
+        }
+        return new UncheckedIOException("cannot " + verb + " the checkpoint " + p + ": " + e.getMessage(), e);
     }
 
     private Path file(String path) {

@@ -42,9 +42,21 @@ public final class ScriptRunner {
         argv.add(script.toString());
         argv.addAll(args);
         PrintStream perr = err instanceof PrintStream p ? p : new PrintStream(err, true);
-        try (Context c = JdynContexts.builder(lang).allowFiles(o.allowFiles()).allowAllHostAccess(o.allowAllHostAccess())
+        JdynContexts.Builder b = JdynContexts.builder(lang);
+        // the script's path as GraalPy's own launcher gives it: sys.path gets no "" entry from argv[0]
+        if (lang == Language.PYTHON) b.option("python.InputFilePath", script.toAbsolutePath().normalize().toString());
+        try (Context c = b.allowFiles(o.allowFiles()).allowAllHostAccess(o.allowAllHostAccess())
                 .arguments(argv).out(out).err(err).jitNote(o.jitNote()).build()) {
-            Source src = Source.newBuilder(lang.id(), code, script.toString()).build();
+            Path abs = script.toAbsolutePath().normalize();
+            if (lang == Language.PYTHON) {
+                // as CPython does: the script's folder first on sys.path, absolute. GraalPy would put the
+                // folder of argv[0] there as given ("" for a bare file name), and resolving a relative
+                // entry asks for the working directory, which a sandboxed script may not see
+                c.eval("python", "import sys");
+                c.getBindings("python").getMember("sys").getMember("path").invokeMember("insert", 0,
+                        String.valueOf(abs.getParent()));
+            }
+            Source src = Source.newBuilder(lang.id(), code, abs.toString()).build();
             try {
                 c.eval(src);
                 return 0;

@@ -162,4 +162,15 @@ class CliTest {
         assertEquals(2, usage.code());
         assertTrue(usage.err().contains("SCRIPT"), usage.err());
     }
+
+    @Test
+    void runGivesTheScriptEverythingAfterItsName() throws java.io.IOException {
+        // flags after the script's name are the script's, as with `python s.py --epochs 3`; a relative
+        // path (here from the module's folder) must work in the sandbox as a bare file name does
+        java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of("target", "cli-run"));
+        java.nio.file.Files.writeString(dir.resolve("flags.py"), "import sys, json\nprint(json.dumps(sys.argv[1:]))\n");
+        Run r = run("run", "--no-jit-note", "target/cli-run/flags.py", "--epochs", "3", "--allow-files", "-v");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("[\"--epochs\", \"3\", \"--allow-files\", \"-v\"]"), r.out() + r.err());
+    }
 }
