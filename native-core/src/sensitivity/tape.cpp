@@ -49,14 +49,28 @@ public:
             for (int64_t i = 0; i < n_; ++i) gz[i] = (T)((double)gz[i] + vl * (double)grad_[(size_t)i]);
             gz[n_] = 0;  // the vector field never reads the integral
             if (dz) dz[n_] = (T)l;
+            if (gt && vl != 0) *gt += vl * integral_dt(t, z);
         }
     }
 
 private:
+    // dl/dt at fixed z, which a jdyn_integral_fn does not return: a central difference of the callback.
+    // Only autograd asks (it differentiates through each stage's time); h = 1e-5 max(1, |t|) keeps the
+    // truncation (h^2 times l's third derivative in t, over 6) and the rounding (eps |l| / h) near 1e-10
+    // relative for a smooth cost. An IntegralCost (a program) is differentiated exactly instead.
+    double integral_dt(double t, const T* z) {
+        const double h = 1e-5 * std::max(1.0, std::fabs(t));
+        double up = 0, down = 0;
+        scratch_.resize((size_t)n_);
+        integral_->evaluate(t + h, z, batch_, dim_, &up, scratch_.data());
+        integral_->evaluate(t - h, z, batch_, dim_, &down, scratch_.data());
+        return (up - down) / (2 * h);
+    }
+
     DiffField<T>* f_;
     int64_t batch_, dim_, n_;
     IntegralLoss* integral_;
-    std::vector<T> grad_;
+    std::vector<T> grad_, scratch_;
 };
 
 // What the forward solve's configuration says, copied: the caller's arrays do not outlive the call.
