@@ -28,30 +28,48 @@ import java.util.Locale;
  * a standard normal base ({@link CNFDensity#nll}). Prints the NLL of a fixed held-out set every
  * {@code every} steps and writes the learned density and samples as PNGs.
  *
- * <p>{@code CNFDemo [steps] [exact|hutch|rademacher]}: 1000 steps, exact trace by default; PNGs in target/.
+ * <p>{@code CNFDemo [steps] [exact|hutch|rademacher] [8gaussians|pinwheel]}: 1000 steps, exact trace, 8
+ * gaussians by default; PNGs in target/ (cnf-density.png, cnf-samples.png; for pinwheel cnf-pinwheel-*.png).
  */
 public final class CNFDemo {
     /** What to run; {@link #defaults()} is the example's full size. */
     public record Config(int steps, int batch, int width, double lr, double tol, TraceEstimator estimator,
-            CNF.NoiseDist noise, int testSize, long seed) {
+            CNF.NoiseDist noise, int testSize, long seed, String dataset) {
+        public Config(int steps, int batch, int width, double lr, double tol, TraceEstimator estimator,
+                CNF.NoiseDist noise, int testSize, long seed) {
+            this(steps, batch, width, lr, tol, estimator, noise, testSize, seed, "8gaussians");
+        }
+
         public static Config defaults() {
             return new Config(1000, 512, 64, 5e-3, 1e-5, TraceEstimator.AUTOGRAD_TRACE, null, 2048, 0);
         }
 
+        /** The density: ToyDataset's "8gaussians" (default) or "pinwheel". */
+        public Config dataset(String name) {
+            if (!name.equals("8gaussians") && !name.equals("pinwheel")) {
+                throw new IllegalArgumentException("the density: 8gaussians or pinwheel, got " + name);
+            }
+            return new Config(steps, batch, width, lr, tol, estimator, noise, testSize, seed, name);
+        }
+
+        Dataset draw(int n, long drawSeed) {
+            return ToyDataset.generate(dataset, n, drawSeed, DType.FLOAT32);
+        }
+
         public Config steps(int s) {
-            return new Config(s, batch, width, lr, tol, estimator, noise, testSize, seed);
+            return new Config(s, batch, width, lr, tol, estimator, noise, testSize, seed, dataset);
         }
 
         public Config batch(int b) {
-            return new Config(steps, b, width, lr, tol, estimator, noise, testSize, seed);
+            return new Config(steps, b, width, lr, tol, estimator, noise, testSize, seed, dataset);
         }
 
         public Config width(int w) {
-            return new Config(steps, batch, w, lr, tol, estimator, noise, testSize, seed);
+            return new Config(steps, batch, w, lr, tol, estimator, noise, testSize, seed, dataset);
         }
 
         public Config hutchinson(CNF.NoiseDist dist) {
-            return new Config(steps, batch, width, lr, tol, TraceEstimator.HUTCH_TRACE, dist, testSize, seed);
+            return new Config(steps, batch, width, lr, tol, TraceEstimator.HUTCH_TRACE, dist, testSize, seed, dataset);
         }
     }
 
@@ -78,6 +96,7 @@ public final class CNFDemo {
     public static void main(String[] args) {
         Config c = Config.defaults();
         if (args.length > 0) c = c.steps(Integer.parseInt(args[0]));
+        if (args.length > 2) c = c.dataset(args[2]);
         if (args.length > 1) {
             c = switch (args[1]) {
                 case "exact" -> c;
@@ -89,10 +108,14 @@ public final class CNFDemo {
         }
         long t0 = System.nanoTime();
         Result r = run(c, 100, (s, nll, nfe) -> System.out.printf(Locale.ROOT, "  step %4d  test NLL %.4f nats  (forward NFE %d)%n",
-                s, nll, nfe), Path.of("target", "cnf-density.png"), Path.of("target", "cnf-samples.png"));
-        System.out.printf(Locale.ROOT, "8 gaussians, %s, %d steps of %d: test NLL %.3f -> %.3f nats, %.1f ms a step, %.1f s;"
-                + " mass of p on [-4, 4]^2 %.4f; wrote %s and %s%n", c.estimator(), c.steps(), c.batch(), r.initialNll(),
+                s, nll, nfe), png(c, "density"), png(c, "samples"));
+        System.out.printf(Locale.ROOT, "%s, %s, %d steps of %d: test NLL %.3f -> %.3f nats, %.1f ms a step, %.1f s;"
+                + " mass of p on [-4, 4]^2 %.4f; wrote %s and %s%n", c.dataset(), c.estimator(), c.steps(), c.batch(), r.initialNll(),
                 r.finalNll(), r.msPerStep(), (System.nanoTime() - t0) / 1e9, r.windowMass(), r.densityPng(), r.samplesPng());
+    }
+
+    private static Path png(Config c, String what) {
+        return Path.of("target", c.dataset().equals("8gaussians") ? "cnf-" + what + ".png" : "cnf-" + c.dataset() + "-" + what + ".png");
     }
 
     /** The field net: [z, t] -> 64 -> 64 -> 64 -> 2, tanh. */
@@ -110,7 +133,7 @@ public final class CNFDemo {
 
     /** Trains; every {@code every} steps (and at the end) reports the held-out NLL; PNG paths may be null. */
     public static Result run(Config c, int every, Progress progress, Path densityPng, Path samplesPng) {
-        Dataset test = ToyDataset.eightGaussians(c.testSize(), c.seed() + 1_000_003, DType.FLOAT32);
+        Dataset test = c.draw(c.testSize(), c.seed() + 1_000_003);
         double first, last;
         long totalNs = 0, nfe = 0;
         // Held-out figures, the density and the samples come from the exact trace (a Hutchinson estimate of
@@ -120,7 +143,7 @@ public final class CNFDemo {
             first = testNll(exact, testX);
             if (progress != null) progress.report(0, first, 0);
             for (int step = 1; step <= c.steps(); step++) {
-                Dataset batch = ToyDataset.eightGaussians(c.batch(), c.seed() * 1_000_000_007L + step, DType.FLOAT32);
+                Dataset batch = c.draw(c.batch(), c.seed() * 1_000_000_007L + step);
                 long t0 = System.nanoTime();
                 try (Tensor x = batch.x(); Tensor a = CNFDensity.augment(x); NeuralODE.Trace tr = flow.trace(a);
                         LossValue loss = CNFDensity.nll(tr.output())) {
@@ -145,7 +168,7 @@ public final class CNFDemo {
                 if (densityPng != null) d = DensityPlots.density(densityPng, lp, GRID, 5);
                 if (samplesPng != null) {
                     try (Tensor smp = CNFDensity.sample(exact, 2000, c.seed() + 7)) {
-                        Dataset data = ToyDataset.eightGaussians(2000, c.seed() + 11, DType.FLOAT32);
+                        Dataset data = c.draw(2000, c.seed() + 11);
                         s = DensityPlots.samples(samplesPng, data.features(), smp.toDoubleArray(), LIM);
                     }
                 }

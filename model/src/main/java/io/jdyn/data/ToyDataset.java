@@ -30,8 +30,9 @@ public final class ToyDataset {
             case "gaussians_spiral" -> gaussiansSpiral(nSamples, 7, 4, 2, 1.0, 0.2, 0.3, 0.1, 1e-3, seed, dtype);
             case "spheres" -> spheres(nSamples, 1e-4, 3, 0.5, 1.0, seed, dtype);
             case "8gaussians" -> eightGaussians(nSamples, seed, dtype);
+            case "pinwheel" -> pinwheel(nSamples, seed, dtype);
             default -> throw new IllegalArgumentException("unknown dataset type \"" + datasetType
-                    + "\" (moons, spirals, gaussians, gaussians_spiral, spheres, 8gaussians)");
+                    + "\" (moons, spirals, gaussians, gaussians_spiral, spheres, 8gaussians, pinwheel)");
         };
     }
 
@@ -56,6 +57,32 @@ public final class ToyDataset {
             y[i] = c;
         }
         return new Dataset(x, nSamples, 2, y, dtype);
+    }
+
+    /**
+     * FFJORD's "pinwheel" density (lib/toy_data.py, after Johnson et al.'s SVAE): 5 arms; a point of arm k
+     * is f = (1 + 0.3 a, 0.1 b) with a, b ~ N(0, 1), rotated by 2 pi k / 5 + 0.25 e^(f_0), times 2. D = 2;
+     * the label is the arm. nSamples points (rounded down to a multiple of 5, as FFJORD's), in draw order.
+     */
+    public static Dataset pinwheel(int nSamples, long seed, DType dtype) {
+        positive(nSamples, "nSamples");
+        int perArm = nSamples / 5;
+        if (perArm < 1) throw new IllegalArgumentException("pinwheel needs nSamples >= 5 (5 arms), got " + nSamples);
+        int n = 5 * perArm;
+        double[] x = new double[2 * n];
+        int[] y = new int[n];
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = 0; i < n; i++) {
+            int arm = i % 5;
+            double f0 = 1 + 0.3 * r.nextGaussian(), f1 = 0.1 * r.nextGaussian();
+            double angle = 2 * Math.PI * arm / 5 + 0.25 * Math.exp(f0);
+            double c = Math.cos(angle), sn = Math.sin(angle);
+            // FFJORD's einsum("ti,tij->tj") with rotation [[c, -s], [s, c]]: row vector times the matrix.
+            x[2 * i] = 2 * (f0 * c + f1 * sn);
+            x[2 * i + 1] = 2 * (-f0 * sn + f1 * c);
+            y[i] = arm;
+        }
+        return new Dataset(x, n, 2, y, dtype);
     }
 
     /**

@@ -86,4 +86,32 @@ class DatasetTest {
             }
         }
     }
+
+    @Test
+    void pinwheelHasFfjordsArmsAndRadius() {
+        // A point of arm k is 2 R(theta)^T (f0, f1), f0 ~ N(1, 0.3^2), f1 ~ N(0, 0.1^2), theta = 2 pi k / 5 +
+        // 0.25 e^f0: its radius / 2 is about f0 (mean 1.005 with f1's share), its angle about -theta.
+        Dataset d = ToyDataset.generate("pinwheel", 5000, 3, DType.FLOAT64);
+        double[] x = d.features();
+        int[] y = d.y();
+        assertEquals(5000, y.length);
+        int[] counts = new int[5];
+        double rs = 0;
+        double[] residuals = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            counts[y[i]]++;
+            double r = Math.hypot(x[2 * i], x[2 * i + 1]);
+            rs += r;
+            double predicted = -(2 * Math.PI * y[i] / 5 + 0.25 * Math.exp(r / 2));
+            double e = Math.atan2(x[2 * i + 1], x[2 * i]) - predicted;
+            residuals[i] = Math.abs(Math.IEEEremainder(e, 2 * Math.PI));
+        }
+        assertArrayEquals(new int[] {1000, 1000, 1000, 1000, 1000}, counts);
+        // radius / 2 has standard deviation about 0.3: 5 standard errors of the mean over 5000 points is 0.021.
+        assertEquals(2 * 1.005, rs / y.length, 2 * 0.021);
+        java.util.Arrays.sort(residuals);
+        // f1 / f0 is about 0.1 rad: the median residual angle is well under 0.15 for points on their arm.
+        assertTrue(residuals[y.length / 2] < 0.15, "median angle residual " + residuals[y.length / 2]);
+        assertThrows(IllegalArgumentException.class, () -> ToyDataset.pinwheel(4, 1, DType.FLOAT32));
+    }
 }
