@@ -183,12 +183,9 @@ public final class NeuralODE implements Block {
         drawNoise();
         SolveOptions o = solveOptions(t);
         Solution s;
-        if (integral != null) {
-            try (Tensor wide = integral.widen(x)) {
-                s = Odeint.odeint(field, wide, t, o);
-            }
-        } else {
-            s = second == null ? Odeint.odeint(field, x, t, o) : Odeint.odeint((VectorField) second, x, t, o);
+        try (Tensor wide = widen(x)) {
+            s = second == null ? Odeint.odeint(field, wide != null ? wide : x, t, o)
+                    : Odeint.odeint((VectorField) second, x, t, o);
         }
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
@@ -213,16 +210,17 @@ public final class NeuralODE implements Block {
         drawNoise();
         SolveOptions o = solveOptions(t);
         GradSolution s;
-        if (integral != null) {
-            try (Tensor wide = integral.widen(x)) {
-                s = Odeint.odeint(field, wide, t, o, gradOptions);
-            }
-        } else {
-            s = second == null ? Odeint.odeint(field, x, t, o, gradOptions)
+        try (Tensor wide = widen(x)) {
+            s = second == null ? Odeint.odeint(field, wide != null ? wide : x, t, o, gradOptions)
                     : Odeint.odeint((DifferentiableVectorField) second, x, t, o, gradOptions);
         }
         forwardNfe.addAndGet(s.stats().nfe());
         return s;
+    }
+
+    /** x with the integral loss's zero cost column (the caller closes it); null without an integral loss. */
+    private Tensor widen(Tensor x) {
+        return integral == null ? null : integral.widen(x);
     }
 
     /** A fresh draw of the field's noise seeds, if it has any: noise is fixed within a solve, new across solves. */
