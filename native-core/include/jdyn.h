@@ -86,6 +86,12 @@ typedef struct jdyn_solve_config {
     double event_max_check;     /* > 0: also sample g at most this far apart inside each step (so two
                                    crossings within one step are seen); 0: only at step ends */
     int64_t dense;              /* 1: keep the interpolant of every accepted step (see jdyn_dense_*) */
+    int64_t per_sample;         /* 1: every batch row steps on its own (its own step size, accepted and
+                                   rejected alone, its own error norm over its dim components), in the
+                                   same call; the field must treat rows independently. 0: the batch
+                                   shares one step (Hairer's RMS over the whole batch) */
+    int64_t* sample_stats;      /* per_sample: [batch, 3] written per row (nfe, accepted, rejected), or
+                                   NULL; a row's nfe counts the evaluations that row took part in */
 } jdyn_solve_config;
 
 typedef struct jdyn_solve_stats {

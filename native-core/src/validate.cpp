@@ -115,6 +115,7 @@ const ButcherTableau& validate_config(const jdyn_solve_config& c, const void* y0
         if (!(std::isfinite(c.dt) && c.dt > 0))
             bad("fixed-step solving with " + tab->name + " needs a step dt > 0 or a grid, got dt=" + num(c.dt));
     }
+    if (c.per_sample != 0 && c.per_sample != 1) bad("per_sample must be 0 or 1, got " + std::to_string(c.per_sample));
     if (c.max_steps < 0) bad("max_steps must be >= 0 (0 = unlimited), got " + std::to_string(c.max_steps));
     if (c.event) {
         if (!(std::isfinite(c.event_tol) && c.event_tol > 0)) bad("event_tol must be > 0, got " + num(c.event_tol));

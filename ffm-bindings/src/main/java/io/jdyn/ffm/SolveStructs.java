@@ -60,7 +60,9 @@ final class SolveStructs {
             JAVA_DOUBLE.withName("event_tol"),
             JAVA_LONG.withName("event_direction"),
             JAVA_DOUBLE.withName("event_max_check"),
-            JAVA_LONG.withName("dense"));
+            JAVA_LONG.withName("dense"),
+            JAVA_LONG.withName("per_sample"),
+            ADDRESS.withName("sample_stats"));
 
     static final StructLayout STATS = MemoryLayout.structLayout(
             JAVA_LONG.withName("nfe"),
@@ -161,6 +163,8 @@ final class SolveStructs {
         set(cfg, "event_direction", event == null ? 0L : (long) event.direction().code());
         set(cfg, "event_max_check", event == null ? 0 : event.maxCheckInterval());
         set(cfg, "dense", o.dense() ? 1L : 0L);
+        set(cfg, "per_sample", o.perSample() ? 1L : 0L);
+        set(cfg, "sample_stats", MemorySegment.NULL);
         return cfg;
     }
 

@@ -27,6 +27,7 @@ public final class SolveOptions {
     private final StepController controller;
     private final Event event;
     private final boolean dense;
+    private final boolean perSample;
 
     private SolveOptions(Builder b) {
         method = b.method;
@@ -46,6 +47,7 @@ public final class SolveOptions {
         controller = b.controller;
         event = b.event;
         dense = b.dense;
+        perSample = b.perSample;
     }
 
     public static Builder builder() {
@@ -76,6 +78,7 @@ public final class SolveOptions {
         b.controller = controller;
         b.event = event;
         b.dense = dense;
+        b.perSample = perSample;
         return b;
     }
 
@@ -103,6 +106,8 @@ public final class SolveOptions {
     public StepController controller() { return controller; }
     public Event event() { return event; }
     public boolean dense() { return dense; }
+    /** Whether every batch row steps on its own (torchode's per-sample stepping). */
+    public boolean perSample() { return perSample; }
 
     /** Whether this solve steps adaptively. */
     public boolean adaptive() {
@@ -127,6 +132,7 @@ public final class SolveOptions {
         private StepController controller = StepController.integral();
         private Event event;
         private boolean dense;
+        private boolean perSample;
 
         private Builder() {}
 
@@ -234,6 +240,16 @@ public final class SolveOptions {
         /** Keep the interpolant of every step, so the solution can be evaluated anywhere in the span. */
         public Builder dense(boolean keep) {
             dense = keep;
+            return this;
+        }
+
+        /**
+         * Give every batch row its own adaptive step: accepted or rejected alone, controlled by the error of
+         * that row only (torchode's per-sample stepping), in the same native call. Rows must not depend on
+         * each other through the field. A row's result then does not depend on the rest of the batch.
+         */
+        public Builder perSample(boolean own) {
+            perSample = own;
             return this;
         }
 
