@@ -1,0 +1,231 @@
+// The worker pool behind parallel_for. A job is (fn, ctx, n_blocks); blocks are handed out by an atomic
+// counter, so a thread that finishes early takes the next one (which thread runs a block never changes
+// what the block computes). Hand-over: the caller publishes the job by bumping a generation counter;
+// workers spin on it for a short while (about 50 us) before sleeping on a condition variable, so the
+// jobs of one step (a barrier per stage) usually reach spinning workers without a system call, and an
+// idle pool costs nothing.
+#include "parallel.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__SSE__)
+#include <immintrin.h>
+#endif
+
+namespace jdyn {
+
+namespace {
+
+inline void cpu_relax() {
+#if defined(__SSE__)
+    _mm_pause();
+#endif
+}
+
+// The caller's floating-point control (rounding, flush-to-zero) is given to the workers for each job,
+// so that a block rounds the same whichever thread runs it.
+inline unsigned fp_control() {
+#if defined(__SSE__)
+    return _mm_getcsr();
+#else
+    return 0;
+#endif
+}
+inline void set_fp_control(unsigned csr) {
+#if defined(__SSE__)
+    if (_mm_getcsr() != csr) _mm_setcsr(csr);
+#else
+    (void)csr;
+#endif
+}
+
+thread_local bool in_block = false;  // this thread is running a block (a nested parallel_for runs inline)
+
+class Pool {
+public:
+    ~Pool() { resize(1); }
+
+    void resize(int threads) {
+        std::lock_guard<std::mutex> job(job_mutex_);
+        const int want = threads - 1;  // the caller is the other one
+        if ((int)workers_.size() == want) return;
+        {
+            std::lock_guard<std::mutex> lk(m_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        for (std::thread& w : workers_) w.join();
+        workers_.clear();
+        stop_ = false;
+        // A new worker waits for the generation after this one: reading the counter itself when it
+        // starts could miss a job published before it ran.
+        const uint64_t now = generation_.load(std::memory_order_acquire);
+        for (int i = 0; i < want; ++i) workers_.emplace_back([this, now] { work(now); });
+        size_ = threads;
+    }
+
+    int size() const { return size_.load(std::memory_order_relaxed); }
+
+    void run(int64_t n, void (*fn)(void*, int64_t), void* ctx) {
+        if (in_block) {
+            serial(n, fn, ctx);
+            return;
+        }
+        std::unique_lock<std::mutex> job(job_mutex_, std::try_to_lock);
+        if (!job.owns_lock() || workers_.empty()) {
+            serial(n, fn, ctx);
+            return;
+        }
+        fn_ = fn;
+        ctx_ = ctx;
+        n_ = n;
+        csr_ = fp_control();
+        error_block_ = n;
+        error_ = nullptr;
+        next_.store(0, std::memory_order_relaxed);
+        active_.store((int)workers_.size(), std::memory_order_relaxed);
+        bool wake;
+        {
+            std::lock_guard<std::mutex> lk(m_);
+            generation_.fetch_add(1, std::memory_order_release);
+            wake = sleepers_ > 0;
+        }
+        if (wake) cv_.notify_all();
+        take_blocks();
+        // Wait for the workers to leave the job: spin first (they are usually a block away), then sleep.
+        const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+        for (int i = 0; active_.load(std::memory_order_acquire) != 0; ++i) {
+            cpu_relax();
+            if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
+        }
+        if (active_.load(std::memory_order_acquire) != 0) {
+            std::unique_lock<std::mutex> lk(m_);
+            caller_waiting_ = true;
+            done_cv_.wait(lk, [&] { return active_.load(std::memory_order_acquire) == 0; });
+            caller_waiting_ = false;
+        }
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    static void serial(int64_t n, void (*fn)(void*, int64_t), void* ctx) {
+        const bool outer = in_block;
+        in_block = true;
+        try {
+            for (int64_t b = 0; b < n; ++b) fn(ctx, b);
+        } catch (...) {
+            in_block = outer;
+            throw;
+        }
+        in_block = outer;
+    }
+
+    void take_blocks() {
+        const bool outer = in_block;
+        in_block = true;
+        for (;;) {
+            const int64_t b = next_.fetch_add(1, std::memory_order_relaxed);
+            if (b >= n_) break;
+            try {
+                fn_(ctx_, b);
+            } catch (...) {
+                std::lock_guard<std::mutex> lk(error_mutex_);
+                if (b < error_block_) {
+                    error_block_ = b;
+                    error_ = std::current_exception();
+                }
+            }
+        }
+        in_block = outer;
+    }
+
+    void work(uint64_t seen) {
+        for (;;) {
+            const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+            for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
+                cpu_relax();
+                if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
+            }
+            {
+                std::unique_lock<std::mutex> lk(m_);
+                if (generation_.load(std::memory_order_acquire) == seen && !stop_) {
+                    ++sleepers_;
+                    cv_.wait(lk, [&] { return stop_ || generation_.load(std::memory_order_acquire) != seen; });
+                    --sleepers_;
+                }
+                if (stop_) return;
+            }
+            seen = generation_.load(std::memory_order_acquire);
+            set_fp_control(csr_);
+            take_blocks();
+            if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lk(m_);
+                if (caller_waiting_) done_cv_.notify_one();
+            }
+        }
+    }
+
+    std::mutex job_mutex_;  // one job at a time; held by the caller for the job and by resize
+    std::vector<std::thread> workers_;
+    std::atomic<int> size_{1};
+
+    std::mutex m_;  // guards the sleep/wake hand-over: sleepers_, caller_waiting_, stop_
+    std::condition_variable cv_, done_cv_;
+    int sleepers_ = 0;
+    bool caller_waiting_ = false;
+    bool stop_ = false;
+    std::atomic<uint64_t> generation_{0};
+
+    // The current job, written by the caller before the generation bump that publishes it.
+    void (*fn_)(void*, int64_t) = nullptr;
+    void* ctx_ = nullptr;
+    int64_t n_ = 0;
+    unsigned csr_ = 0;
+    std::atomic<int64_t> next_{0};
+    std::atomic<int> active_{0};
+    std::mutex error_mutex_;
+    int64_t error_block_ = 0;
+    std::exception_ptr error_;
+};
+
+Pool& pool() {
+    // Never destroyed: worker threads must not be joined from a static destructor at exit (the JVM
+    // may still be running other threads), and the process reclaims them.
+    static Pool* p = new Pool();
+    return *p;
+}
+
+}  // namespace
+
+void set_num_threads(int threads) { pool().resize(std::max(1, std::min(1024, threads))); }
+
+int num_threads() { return pool().size(); }
+
+void parallel_for(int64_t n_blocks, void (*fn)(void* ctx, int64_t block), void* ctx) {
+    if (n_blocks <= 0) return;
+    pool().run(n_blocks, fn, ctx);
+}
+
+int64_t block_rows(int64_t batch) {
+    constexpr int64_t kMinRows = 256, kMaxBlocks = 64;
+    if (batch < 2 * kMinRows) return std::max<int64_t>(batch, 1);
+    const int64_t blocks = std::min(kMaxBlocks, batch / kMinRows);
+    return (batch + blocks - 1) / blocks;
+}
+
+int64_t element_block(int64_t n, int64_t align) {
+    constexpr int64_t kMinElems = 8192, kMaxBlocks = 64;
+    if (n < 2 * kMinElems) return std::max<int64_t>(n, 1);
+    const int64_t blocks = std::min(kMaxBlocks, n / kMinElems);
+    const int64_t per = (n + blocks - 1) / blocks;
+    return (per + align - 1) / align * align;
+}
+
+}  // namespace jdyn
