@@ -1,9 +1,11 @@
-// The worker pool behind parallel_for. A job is (fn, ctx, n_blocks); blocks are handed out by an atomic
-// counter, so a thread that finishes early takes the next one (which thread runs a block never changes
-// what the block computes). Hand-over: the caller publishes the job by bumping a generation counter;
-// workers spin on it for a short while (about 50 us) before sleeping on a condition variable, so the
-// jobs of one step (a barrier per stage) usually reach spinning workers without a system call, and an
-// idle pool costs nothing.
+// The worker pool behind parallel_for. A job is (fn, ctx, n_blocks); blocks are claimed one at a time
+// through an atomic word, so a thread that finishes early takes the next one (which thread runs a
+// block never changes what the block computes), and the caller waits only for blocks a worker has
+// claimed, never for a worker to wake up: on a loaded machine a late worker finds the job done and
+// the caller has run it alone. Hand-over: the caller publishes the job by bumping a generation
+// counter; workers spin on it for a short while (about 50 us) before sleeping on a condition variable,
+// so the jobs of one step (one per stage) usually reach spinning workers without a system call, and
+// an idle pool costs nothing.
 #include "parallel.h"
 
 #include <algorithm>
@@ -12,8 +14,12 @@
 #include <condition_variable>
 #include <exception>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
+
+#include "status.h"
 
 #if defined(__SSE__)
 #include <immintrin.h>
@@ -50,8 +56,6 @@ thread_local bool in_block = false;  // this thread is running a block (a nested
 
 class Pool {
 public:
-    ~Pool() { resize(1); }
-
     void resize(int threads) {
         std::lock_guard<std::mutex> job(job_mutex_);
         const int want = threads - 1;  // the caller is the other one
@@ -67,14 +71,20 @@ public:
         // A new worker waits for the generation after this one: reading the counter itself when it
         // starts could miss a job published before it ran.
         const uint64_t now = generation_.load(std::memory_order_acquire);
-        for (int i = 0; i < want; ++i) workers_.emplace_back([this, now] { work(now); });
+        try {
+            for (int i = 0; i < want; ++i) workers_.emplace_back([this, now] { work(now); });
+        } catch (const std::system_error& e) {
+            size_ = (int)workers_.size() + 1;  // the workers that did start serve on
+            fail(JDYN_ERR_INTERNAL, "could not start worker thread " + std::to_string(workers_.size() + 1) + " of " +
+                                        std::to_string(want) + ": " + e.what());
+        }
         size_ = threads;
     }
 
     int size() const { return size_.load(std::memory_order_relaxed); }
 
     void run(int64_t n, void (*fn)(void*, int64_t), void* ctx) {
-        if (in_block) {
+        if (in_block || n > kMaxBlocks) {
             serial(n, fn, ctx);
             return;
         }
@@ -85,36 +95,41 @@ public:
         }
         fn_ = fn;
         ctx_ = ctx;
-        n_ = n;
         csr_ = fp_control();
         error_block_ = n;
         error_ = nullptr;
-        next_.store(0, std::memory_order_relaxed);
-        active_.store((int)workers_.size(), std::memory_order_relaxed);
+        done_.store(0, std::memory_order_relaxed);
+        const uint64_t gen = (generation_.load(std::memory_order_relaxed) + 1) & kLow;
+        job_n_.store(gen << 32 | (uint64_t)n, std::memory_order_relaxed);
+        claim_.store(gen << 32, std::memory_order_release);
         bool wake;
         {
             std::lock_guard<std::mutex> lk(m_);
-            generation_.fetch_add(1, std::memory_order_release);
+            generation_.store(gen, std::memory_order_release);
             wake = sleepers_ > 0;
         }
         if (wake) cv_.notify_all();
-        take_blocks();
-        // Wait for the workers to leave the job: spin first (they are usually a block away), then sleep.
+        take_blocks(gen);
+        // Only blocks a worker has claimed can still be running: a worker that has not woken up yet
+        // finds the job done and claims nothing, so the caller never waits for a sleeping thread.
         const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-        for (int i = 0; active_.load(std::memory_order_acquire) != 0; ++i) {
+        for (int i = 0; done_.load(std::memory_order_acquire) != n; ++i) {
             cpu_relax();
             if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
         }
-        if (active_.load(std::memory_order_acquire) != 0) {
+        if (done_.load(std::memory_order_acquire) != n) {
             std::unique_lock<std::mutex> lk(m_);
             caller_waiting_ = true;
-            done_cv_.wait(lk, [&] { return active_.load(std::memory_order_acquire) == 0; });
+            done_cv_.wait(lk, [&] { return done_.load(std::memory_order_acquire) == n; });
             caller_waiting_ = false;
         }
         if (error_) std::rethrow_exception(error_);
     }
 
 private:
+    static constexpr uint64_t kLow = 0xffffffffu;
+    static constexpr int64_t kMaxBlocks = int64_t(1) << 31;
+
     static void serial(int64_t n, void (*fn)(void*, int64_t), void* ctx) {
         const bool outer = in_block;
         in_block = true;
@@ -127,12 +142,19 @@ private:
         in_block = outer;
     }
 
-    void take_blocks() {
+    // Claims and runs blocks of job `gen` until none is left. The claim word holds (generation, next
+    // block) and job_n_ (generation, block count): a claim succeeds only while its job is current and
+    // has blocks left, and the job cannot end (nor fn_, ctx_ change) before a claimed block is done.
+    void take_blocks(uint64_t gen) {
         const bool outer = in_block;
         in_block = true;
         for (;;) {
-            const int64_t b = next_.fetch_add(1, std::memory_order_relaxed);
-            if (b >= n_) break;
+            uint64_t c = claim_.load(std::memory_order_acquire);
+            const uint64_t jn = job_n_.load(std::memory_order_acquire);
+            if ((c >> 32) != gen || (jn >> 32) != gen || (c & kLow) >= (jn & kLow)) break;
+            if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
+            const int64_t b = (int64_t)(c & kLow), n = (int64_t)(jn & kLow);
+            set_fp_control(csr_);
             try {
                 fn_(ctx_, b);
             } catch (...) {
@@ -141,6 +163,10 @@ private:
                     error_block_ = b;
                     error_ = std::current_exception();
                 }
+            }
+            if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n) {
+                std::lock_guard<std::mutex> lk(m_);
+                if (caller_waiting_) done_cv_.notify_one();
             }
         }
         in_block = outer;
@@ -163,12 +189,7 @@ private:
                 if (stop_) return;
             }
             seen = generation_.load(std::memory_order_acquire);
-            set_fp_control(csr_);
-            take_blocks();
-            if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-                std::lock_guard<std::mutex> lk(m_);
-                if (caller_waiting_) done_cv_.notify_one();
-            }
+            take_blocks(seen);
         }
     }
 
@@ -181,15 +202,15 @@ private:
     int sleepers_ = 0;
     bool caller_waiting_ = false;
     bool stop_ = false;
-    std::atomic<uint64_t> generation_{0};
+    std::atomic<uint64_t> generation_{0};  // the current job's generation (32 bits, wrapping)
 
-    // The current job, written by the caller before the generation bump that publishes it.
+    // The current job: written by the caller before claim_ publishes it, unchanged until done_ = n.
     void (*fn_)(void*, int64_t) = nullptr;
     void* ctx_ = nullptr;
-    int64_t n_ = 0;
     unsigned csr_ = 0;
-    std::atomic<int64_t> next_{0};
-    std::atomic<int> active_{0};
+    std::atomic<uint64_t> claim_{0};  // generation << 32 | the next block to claim
+    std::atomic<uint64_t> job_n_{0};  // generation << 32 | the block count
+    std::atomic<int64_t> done_{0};    // blocks finished
     std::mutex error_mutex_;
     int64_t error_block_ = 0;
     std::exception_ptr error_;
