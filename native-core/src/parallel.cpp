@@ -112,11 +112,7 @@ public:
         take_blocks(gen);
         // Only blocks a worker has claimed can still be running: a worker that has not woken up yet
         // finds the job done and claims nothing, so the caller never waits for a sleeping thread.
-        const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-        for (int i = 0; done_.load(std::memory_order_acquire) != n; ++i) {
-            cpu_relax();
-            if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
-        }
+        spin_while([&] { return done_.load(std::memory_order_acquire) != n; });
         if (done_.load(std::memory_order_acquire) != n) {
             std::unique_lock<std::mutex> lk(m_);
             caller_waiting_ = true;
@@ -129,6 +125,21 @@ public:
 private:
     static constexpr uint64_t kLow = 0xffffffffu;
     static constexpr int64_t kMaxBlocks = int64_t(1) << 31;
+
+    // Waits while busy() for at most about 50 us: a few hundred pause instructions, then yields, so
+    // that on a machine with more runnable threads than cores the wait gives its core away.
+    template <class Busy>
+    static void spin_while(Busy&& busy) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+        for (int i = 0; busy(); ++i) {
+            if (i < 256) {
+                cpu_relax();
+            } else {
+                std::this_thread::yield();
+                if (std::chrono::steady_clock::now() > until) return;
+            }
+        }
+    }
 
     static void serial(int64_t n, void (*fn)(void*, int64_t), void* ctx) {
         const bool outer = in_block;
@@ -174,11 +185,7 @@ private:
 
     void work(uint64_t seen) {
         for (;;) {
-            const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
-            for (int i = 0; generation_.load(std::memory_order_acquire) == seen; ++i) {
-                cpu_relax();
-                if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) break;
-            }
+            spin_while([&] { return generation_.load(std::memory_order_acquire) == seen; });
             {
                 std::unique_lock<std::mutex> lk(m_);
                 if (generation_.load(std::memory_order_acquire) == seen && !stop_) {
