@@ -191,7 +191,7 @@ TEST_CASE("split evaluations agree with unsplit ones row by row, and gradients w
     jdyn_program_free(prog);
 }
 
-TEST_CASE("gradients of a solve (autograd, adjoint with either norm) are bitwise the same with 1, 2 and 3 threads") {
+TEST_CASE("gradients of a solve (autograd, adjoint with either norm, interpolated adjoint) are bitwise the same with 1, 2 and 3 threads") {
     jdyn_program* prog = mlp(JDYN_FLOAT64);
     int64_t din = 0, dout = 0, np = 0;
     REQUIRE(jdyn_program_info(prog, &din, &dout, &np) == JDYN_OK);
@@ -223,7 +223,8 @@ TEST_CASE("gradients of a solve (autograd, adjoint with either norm) are bitwise
     };
     for (const auto& [sens, seminorm] : {std::pair<int64_t, bool>{JDYN_SENS_AUTOGRAD, true},
                                          {JDYN_SENS_ADJOINT, true},
-                                         {JDYN_SENS_ADJOINT, false}}) {
+                                         {JDYN_SENS_ADJOINT, false},
+                                         {JDYN_SENS_INTERPOLATED_ADJOINT, true}}) {
         Grad one;
         {
             Threads th(1);
