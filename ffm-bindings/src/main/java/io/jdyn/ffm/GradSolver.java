@@ -48,8 +48,10 @@ final class GradSolver {
         }
         GradOptions gradOptions = g.grad(); // null: forward only, no tape
         IntegralLoss loss = gradOptions == null ? null : gradOptions.integralLoss();
+        // A per-sample adaptive solve runs each row alone: a Java field is called back one row at a time.
+        int callbackBatch = spec.options().perSample() && spec.options().adaptive() ? 1 : (int) spec.batch();
         Upcalls.Active active = Upcalls.Active.of(r.field(), SolveStructs.event(spec), g.vjp(),
-                loss == null ? null : loss::value, dtype, (int) spec.batch(), (int) spec.dim(), numParams);
+                loss == null ? null : loss::value, dtype, callbackBatch, (int) spec.dim(), numParams);
         if (program != null) program.retain();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cfg = SolveStructs.config(a, spec, program == null ? Upcalls.FIELD_STUB : MemorySegment.NULL);
