@@ -379,7 +379,8 @@ JDYN_API int32_t jdyn_diff_field_solve(const jdyn_solve_config* config, const jd
  * g_y0 [batch, dim] and g_times [n_times] overwritten, g_params [n_params] accumulated; any may be NULL. */
 JDYN_API int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params,
                                     double* g_times, jdyn_backward_stats* stats);
-/* Accepted steps recorded (autograd) and native bytes held by the tape. */
+/* Accepted steps recorded (autograd; 0 for a per-sample solve, whose rows' steps are in sample_stats) and
+ * native bytes held by the tape. */
 JDYN_API int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* bytes);
 /* The step boundaries of an autograd tape: steps + 1 times. */
 JDYN_API int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out);

@@ -92,12 +92,8 @@ public:
 
     void add_row(std::unique_ptr<TapeBase> row) { rows_.push_back(std::move(row)); }
 
-    // The autograd rows' accepted steps, summed (0 for the adjoint modes, which record none).
-    int64_t steps() const override {
-        int64_t s = 0;
-        for (const auto& r : rows_) s += r->steps();
-        return s;
-    }
+    // No one sequence of steps for the batch (each row's accepted steps are in sample_stats).
+    int64_t steps() const override { return 0; }
 
     int64_t bytes() const override {
         int64_t s = (int64_t)(rows_.capacity() * sizeof(rows_[0]));

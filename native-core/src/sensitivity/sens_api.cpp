@@ -325,6 +325,7 @@ int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* bytes) {
 int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out) {
     return jdyn::guarded([&] {
         if (!tape || !out) jdyn::fail(JDYN_ERR_ARGUMENT, "tape and out must not be NULL");
+        if (tape->per_sample) tape->tape->step_times(out);  // refuses: one sequence of steps per row
         if (tape->tape->steps() == 0) jdyn::fail(JDYN_ERR_ARGUMENT, "only an autograd tape records its steps");
         tape->tape->step_times(out);
     });
