@@ -21,8 +21,10 @@ import io.jdyn.ode.GradOptions;
 import io.jdyn.ode.GradSolution;
 import io.jdyn.ode.Gradients;
 import io.jdyn.ode.Odeint;
+import io.jdyn.ode.SampleStats;
 import io.jdyn.ode.Sensitivity;
 import io.jdyn.ode.SolveOptions;
+import io.jdyn.ode.SolveStats;
 import io.jdyn.train.EarlyStopping;
 import io.jdyn.train.Mode;
 import io.jdyn.train.Trainer;
@@ -69,14 +71,14 @@ class PerSampleGradTest {
     }
 
     /** The final state, dL/dx and dL/dtheta of L = <c, model(x)>. */
-    private record Pass(double[] out, double[] gx, double[] gp) {}
+    private record Pass(double[] out, double[] gx, double[] gp, SolveStats stats) {}
 
     private static Pass pass(NeuralODE m, double[] x0, double[] c) {
         int batch = x0.length / 2;
         m.zeroGrad();
         try (Tensor x = Tensor.of(x0, batch, 2); NeuralODE.Trace tr = m.trace(x); Tensor ct = Tensor.of(c, batch, 2);
                 Tensor gx = tr.backward(ct)) {
-            return new Pass(tr.output().toDoubleArray(), gx.toDoubleArray(), m.grad());
+            return new Pass(tr.output().toDoubleArray(), gx.toDoubleArray(), m.grad(), tr.solution().stats());
         }
     }
 
@@ -104,7 +106,16 @@ class PerSampleGradTest {
                 assertClose("output of row " + b, r.out(), row(p.out(), b), 1e-12);
                 assertClose("dL/dx of row " + b, r.gx(), row(p.gx(), b), 1e-12);
                 for (int i = 0; i < 3; i++) gpSum[i] += r.gp()[i];
+                SampleStats rows = p.stats().perSample();
+                assertEquals(r.stats().nfe(), rows.nfe()[b], "nfe of row " + b);
+                assertEquals(r.stats().accepted(), rows.accepted()[b], "accepted steps of row " + b);
+                assertEquals(r.stats().rejected(), rows.rejected()[b], "rejected steps of row " + b);
+                assertEquals(null, r.stats().perSample(), "a shared solve has no per-sample counts");
             }
+            long[] acc = p.stats().perSample().accepted();
+            assertEquals(acc[0] + acc[1] + acc[2], p.stats().accepted(), "the total is the rows' sum");
+            // Stiffness 400 against 1: many times the steps.
+            assertTrue(acc[1] > 4 * acc[0], "accepted steps per row " + java.util.Arrays.toString(acc));
             assertClose("dL/dtheta (the sum over rows)", gpSum, p.gp(), 1e-12);
             // A shared step takes the mild row at the stiff row's pace: another step sequence, another result.
             Pass s = pass(shared, X0, C);
