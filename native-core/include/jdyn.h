@@ -352,7 +352,11 @@ typedef struct jdyn_tape jdyn_tape;
 
 /* Solves with the program as the vector field (config->field is ignored). With tape != NULL, keeps
  * what grad->sensitivity needs for jdyn_tape_backward (params must then stay unchanged and alive until
- * the tape is freed). integral_value (may be NULL) receives the integral loss. */
+ * the tape is freed). integral_value (may be NULL) receives the integral loss.
+ * With config->per_sample on an adaptive method, every row is solved and differentiated as if alone
+ * (one sub-tape per row: dL/dy0 per row, dL/dtheta and dL/dt summed over the rows in row order); stats
+ * and jdyn_backward_stats hold totals over the rows, config->sample_stats the rows' own counts. Refused
+ * there: grad->integral, a program whose rows interact (e.g. a reduction over the batch), SNOpt. */
 JDYN_API int32_t jdyn_program_solve(const jdyn_solve_config* config, const jdyn_program* program, const void* params,
                                     const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
                                     double* integral_value, jdyn_tape** tape);

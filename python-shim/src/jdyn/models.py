@@ -72,7 +72,9 @@ class NeuralODE(Module):
     program; or a vector field written the torch way, an nn.Module with forward(x) / forward(t, x) or a function
     f(t, x) / f(x), traced once into a native program (dim: the state width, read from its first Linear
     unless given); or a field from jdyn.trace(f). solver: 'euler', 'midpoint', 'heun', 'rk4', 'bosh3', 'dopri5', 'tsit5' (default, as
-    torchdyn), 'dopri8'. sensitivity: 'autograd', 'adjoint', 'interpolated_adjoint'.
+    torchdyn), 'dopri8'. sensitivity: 'autograd', 'adjoint', 'interpolated_adjoint'. per_sample (jdyn's, torchdyn
+    has none): every sample steps on its own with an adaptive solver, as if solved alone (torchode's per-sample
+    stepping); the samples must not interact through the field.
     """
 
     def __init__(self, vector_field, solver="tsit5", order=1, atol=1e-3, rtol=1e-3, sensitivity="autograd",
