@@ -38,6 +38,17 @@ final class Ensemble100k implements Benchmark {
         return Sym.stack(1, v, w.square().mul(x).neg().sub(z.mul(w).mul(v).mul(2.0)), zero, zero);
     };
 
+    /** Partition p's N / PARTITIONS items: x0, v0 in [-1, 1], w in [0.5, 2], zeta in [0.05, 0.5]. */
+    static List<double[]> items(int p) {
+        Random r = new Random(42 + p);
+        List<double[]> items = new ArrayList<>(N / PARTITIONS);
+        for (int i = 0; i < N / PARTITIONS; i++) {
+            items.add(new double[] {2 * r.nextDouble() - 1, 2 * r.nextDouble() - 1, 0.5 + 1.5 * r.nextDouble(),
+                0.05 + 0.45 * r.nextDouble()});
+        }
+        return items;
+    }
+
     @Override
     public String unit() {
         return "ms";
@@ -45,25 +56,20 @@ final class Ensemble100k implements Benchmark {
 
     @Override
     public void run(Consumer<Json> out) throws Exception {
-        Random r = new Random(42);
-        List<double[]> items = new ArrayList<>(N);
-        for (int i = 0; i < N; i++) {
-            items.add(new double[] {2 * r.nextDouble() - 1, 2 * r.nextDouble() - 1, 0.5 + 1.5 * r.nextDouble(),
-                0.05 + 0.45 * r.nextDouble()});
-        }
         FieldSpec spec = FieldSpec.of(OSCILLATORS, 4, DType.FLOAT64, 0, SolveSpec.adaptive("dopri5", TOL, TOL));
         SparkSession spark = SparkBench.start("ensemble-100k");
         try (FieldSpec.Compiled local = spec.build()) {
             JavaSparkContext sc = SparkBench.context(spark);
-            JavaRDD<double[]> rdd = sc.parallelize(items, PARTITIONS).cache();
-            rdd.count();
+            // the items are drawn on the executors, a seed per partition (as a parameter sweep would be), and cached
+            JavaRDD<double[]> rdd = sc.parallelize(List.of(0, 1), PARTITIONS).flatMap(p -> items(p).iterator()).cache();
+            if (rdd.count() != N) throw new IllegalStateException("expected " + N + " items");
             long[] nfe = new long[2];
-            // the same batches as the partitions (parallelize slices by position)
+            // the same batches as the partitions, for the baseline
             List<double[]> halves = new ArrayList<>();
             for (int p = 0; p < PARTITIONS; p++) {
-                int from = (int) ((long) p * N / PARTITIONS), to = (int) ((long) (p + 1) * N / PARTITIONS);
-                double[] flat = new double[(to - from) * 4];
-                for (int i = from; i < to; i++) System.arraycopy(items.get(i), 0, flat, (i - from) * 4, 4);
+                List<double[]> part = items(p);
+                double[] flat = new double[part.size() * 4];
+                for (int i = 0; i < part.size(); i++) System.arraycopy(part.get(i), 0, flat, i * 4, 4);
                 halves.add(flat);
             }
             Timing.Result[] res = Timing.interleaved(new String[] {"spark local[2]", "one process"}, 1, 5,
