@@ -78,10 +78,21 @@ public final class Ensemble {
             throw new IllegalArgumentException("the DataFrame has no column \"" + column + "\"; it has "
                     + java.util.Arrays.toString(states.columns()));
         }
-        JavaRDD<double[]> y0 = states.select(column).javaRDD().map(r -> Rows.doubles(r, 0, column));
-        JavaRDD<EnsembleResult> res = solve(y0, field, t, options);
-        JavaRDD<Row> rows = y0.zip(res).map(p -> RowFactory.create(p._1(), p._2().finalState(), p._2().nfe(),
-                p._2().accepted(), p._2().rejected(), p._2().tReached(), p._2().solveSize()));
+        Objects.requireNonNull(field, "field");
+        Objects.requireNonNull(options, "options");
+        double[] times = checkTimes(t);
+        JavaRDD<Row> rows = states.select(column).javaRDD().mapPartitionsWithIndex((i, it) -> {
+            List<double[]> y0 = new ArrayList<>();
+            while (it.hasNext()) y0.add(Rows.doubles(it.next(), 0, column));
+            Iterator<EnsembleResult> res = solvePartition(i, y0.iterator(), field, times, options);
+            List<Row> out = new ArrayList<>(y0.size());
+            for (double[] y : y0) {
+                EnsembleResult r = res.next();
+                out.add(RowFactory.create(y, r.finalState(), r.nfe(), r.accepted(), r.rejected(), r.tReached(),
+                        r.solveSize()));
+            }
+            return out.iterator();
+        }, true);
         StructType schema = new StructType()
                 .add("y0", DataTypes.createArrayType(DataTypes.DoubleType, false), false)
                 .add("final", DataTypes.createArrayType(DataTypes.DoubleType, false), false)

@@ -4,7 +4,8 @@ import io.jdyn.DType;
 import io.jdyn.Jdyn;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.spark.sql.SparkSession;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
 
 /**
  * The child JVM of {@link NativeLoadInTaskTest}: starts local[2] Spark and touches jdyn for the first
@@ -14,9 +15,11 @@ public final class FirstUseInTask {
     private FirstUseInTask() {}
 
     public static void main(String[] args) {
-        SparkSession spark = LocalSpark.start("FirstUseInTask");
+        // a bare SparkContext: Spark SQL is not needed here and costs seconds to start
+        JavaSparkContext sc = new JavaSparkContext(new SparkConf().setMaster("local[2]").setAppName("FirstUseInTask")
+                .set("spark.ui.enabled", "false").set("spark.driver.host", "127.0.0.1")
+                .set("spark.driver.bindAddress", "127.0.0.1"));
         try {
-            var sc = LocalSpark.context(spark);
             FieldSpec f = FieldSpec.of(Oscillators.FIELD, 4, DType.FLOAT64, 0, SolveSpec.fixed("rk4", 0.01));
             List<EnsembleResult> r = Ensemble.solve(sc.parallelize(Arrays.asList(Oscillators.items(4, 7)), 2), f,
                     new double[] {0, 1}, Ensemble.options()).collect();
@@ -26,7 +29,7 @@ public final class FirstUseInTask {
                     + Jdyn.info().lines().filter(l -> l.startsWith("native:")).findFirst().orElse("none")).collect();
             info.forEach(System.out::println);
         } finally {
-            spark.stop();
+            sc.stop();
         }
     }
 }
