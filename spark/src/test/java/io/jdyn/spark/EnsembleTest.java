@@ -112,6 +112,16 @@ class EnsembleTest {
             assertEquals(exact[0], r.get(i).finalState()[0], 1e-6);
         }
         assertTrue(Arrays.stream(nfe).distinct().count() > 1, "items take their own steps: " + Arrays.toString(nfe));
+
+        // perSample reaches the native solves (whose engine may still share the step across the batch):
+        // either way every item meets the tolerance
+        SolveSpec own = SolveSpec.adaptive("dopri5", 1e-8, 1e-8).perSample(true);
+        assertTrue(own.options(T).perSample());
+        List<EnsembleResult> batch = Ensemble.solve(sc.parallelize(Arrays.asList(items), 2), oscillators(own), T,
+                Ensemble.options()).collect();
+        for (int i = 0; i < items.length; i++) {
+            assertEquals(Oscillators.exact(items[i], 2)[0], batch.get(i).finalState()[0], 1e-6, "per-sample item " + i);
+        }
     }
 
     @Test
