@@ -11,11 +11,12 @@ import org.apache.spark.broadcast.Broadcast;
 
 /**
  * Data-parallel training of a NeuralODE with Spark. The driver holds the model and its optimizer; each
- * round broadcasts the parameters, every partition computes its summed loss and gradient natively with
- * the executor's copy of the model (rebuilt once per executor JVM from a {@link ModelSpec}), a
- * {@code treeAggregate} sums loss, gradient and sample count exactly, the driver divides by the count
- * (the mean loss of the single-process {@link io.jdyn.train.loss.Reduction#MEAN} loss) and steps the
- * optimizer natively on its own model.
+ * round broadcasts the parameters, every partition computes its summed loss and its share of the mean
+ * loss's gradient natively with the executor's copy of the model (rebuilt once per executor JVM from a
+ * {@link ModelSpec}; the backward pass gets the cotangent of the mean over all the data, counted once per
+ * RDD, as a single process would give it), a {@code treeAggregate} sums loss, gradient and sample count
+ * exactly, the driver divides the loss by the count (the single-process
+ * {@link io.jdyn.train.loss.Reduction#MEAN} loss) and steps the optimizer natively on its own model.
  *
  * <pre>{@code
  * try (NeuralODE model = NeuralODE.builder(net, 2).dtype(DType.FLOAT64).solver("rk4").dt(0.1).build();
@@ -44,6 +45,8 @@ public final class DistributedTrainer {
     private int depth = 2;
     private int partitionBatch;
     private long rounds;
+    /** Sample counts by RDD id: the mean's denominator, known before the round so that partitions scale their cotangents. */
+    private final java.util.Map<Integer, Long> counts = new java.util.HashMap<>();
 
     public DistributedTrainer(JavaSparkContext sc, NeuralODE model, SampleLoss loss, Optimizer optimizer) {
         this.sc = Objects.requireNonNull(sc, "sc");
@@ -95,6 +98,9 @@ public final class DistributedTrainer {
     /** Evaluates the mean loss and gradient over data at the model's current parameters (no step). */
     public LossAndGradient lossAndGradient(JavaRDD<Sample> data) {
         Objects.requireNonNull(data, "data");
+        long n = count(data);
+        long units = loss.units(n, model.inFeatures());
+        double scale = 1.0 / units;
         double[] params = model.parameters().values().toDoubleArray();
         Broadcast<double[]> b = sc.broadcast(params);
         PartialSum total;
@@ -103,17 +109,35 @@ public final class DistributedTrainer {
             SampleLoss l = loss;
             int batch = partitionBatch;
             total = data.mapPartitionsWithIndex((i, rows) -> List.of(PartitionGradient.compute(i, rows, s, b.value(), l,
-                    batch)).iterator(), false).treeAggregate(PartialSum.empty(), PartialSum::merge, PartialSum::merge, depth);
+                    batch, scale)).iterator(), false).treeAggregate(PartialSum.empty(), PartialSum::merge, PartialSum::merge, depth);
         } catch (Exception e) {
             throw SparkFailures.translate(e);
         } finally {
             b.destroy();
         }
-        if (total.count() == 0) throw new IllegalArgumentException("the training data is empty: no samples in any partition");
-        long units = loss.units(total.count(), model.inFeatures());
+        if (total.count() != n) {
+            throw new IllegalStateException("the data held " + n + " samples when first counted and " + total.count()
+                    + " now: cache it (or make it deterministic), the mean needs a fixed count");
+        }
         double mean = total.loss(units);
-        if (!Double.isFinite(mean)) throw new IllegalStateException("the loss over " + total.count() + " samples is " + mean);
-        return new LossAndGradient(mean, total.grad(units), total.count(), total.nativeNanosSum(), total.nativeNanosMax());
+        if (!Double.isFinite(mean)) throw new IllegalStateException("the loss over " + n + " samples is " + mean);
+        // the partitions' gradients are already shares of the mean loss's gradient (see PartitionGradient)
+        return new LossAndGradient(mean, total.grad(1), n, total.nativeNanosSum(), total.nativeNanosMax());
+    }
+
+    /** The sample count of data, counted once per RDD (a Spark job) and remembered by its id. */
+    private long count(JavaRDD<Sample> data) {
+        Long n = counts.get(data.id());
+        if (n == null) {
+            try {
+                n = data.count();
+            } catch (Exception e) {
+                throw SparkFailures.translate(e);
+            }
+            if (n == 0) throw new IllegalArgumentException("the training data is empty: no samples in any partition");
+            counts.put(data.id(), n);
+        }
+        return n;
     }
 
     /**

@@ -140,6 +140,22 @@ class DistributedTrainerTest {
     }
 
     @Test
+    void adaptiveAdjointInOnePartitionIsTheSingleProcessSolve() {
+        // one partition holds the whole batch: the same adaptive solve and adjoint backward pass as one process
+        List<Sample> data = classification(12);
+        try (NeuralODE m = NeuralODE.builder(Sequential.of(new Linear(2, 12), new Tanh(), new Linear(12, 2)), 2)
+                .dtype(DType.FLOAT64).seed(3).solver("dopri5").rtol(1e-6).atol(1e-6).sensitivity("adjoint").build();
+             SGD sgd = SGD.of(m.parameters(), 0.1)) {
+            double ref = singleProcess(m, data, SampleLoss.CROSS_ENTROPY);
+            double[] g = m.grad();
+            DistributedTrainer.LossAndGradient lg = new DistributedTrainer(sc, m, SampleLoss.CROSS_ENTROPY, sgd)
+                    .lossAndGradient(sc.parallelize(data, 1));
+            close(ref, lg.loss(), 1e-12, "loss");
+            close(g, lg.gradient(), 1e-12, "gradient");
+        }
+    }
+
+    @Test
     void resultsAreBitIdenticalAcrossRunsAndTreeDepths() {
         List<Sample> data = classification(5);
         try (NeuralODE m = model(2); SGD sgd = SGD.of(m.parameters(), 0.1)) {
