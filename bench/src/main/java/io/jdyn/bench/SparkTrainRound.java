@@ -86,8 +86,8 @@ final class SparkTrainRound implements Benchmark {
                         single.parameters().values().nativeBuffer().copyFrom(init, 0, 0, init.length);
                         single.zeroGrad();
                         try (NeuralODE.Trace tr = single.trace(y0);
-                             LossValue l = new CrossEntropyLoss().compute(tr.output(), labels);
-                             Tensor dx = tr.backward(l.grad())) {
+                             LossValue l = new CrossEntropyLoss().compute(tr.output(), labels)) {
+                            tr.backward(l.grad()).close();
                             loss[0] = l.value();
                         }
                         as.step();

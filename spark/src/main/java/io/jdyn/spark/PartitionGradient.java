@@ -66,8 +66,8 @@ final class PartitionGradient {
         try (Tensor in = Tensor.of(model.dtype(), x, batch.size(), dim);
              NeuralODE.Trace trace = model.trace(in);
              LossValue l = loss.sum(trace.output(), batch);
-             Tensor cotangent = scaled(l.grad(), scale);
-             Tensor dx = trace.backward(cotangent)) {
+             Tensor cotangent = scaled(l.grad(), scale)) {
+            trace.backward(cotangent).close(); // dL/dx is not needed; dL/dtheta accumulates in the model
             return l.value();
         }
     }

@@ -91,8 +91,8 @@ class DistributedTrainerTest {
         m.zeroGrad();
         try (Tensor x = Tensor.of(DType.FLOAT64, features(data), data.size(), 2);
              NeuralODE.Trace tr = m.trace(x);
-             LossValue l = meanLoss(tr.output(), data, loss);
-             Tensor dx = tr.backward(l.grad())) {
+             LossValue l = meanLoss(tr.output(), data, loss)) {
+            tr.backward(l.grad()).close();
             return l.value();
         }
     }
