@@ -1,0 +1,615 @@
+// Per-sample adaptive stepping: every batch row is solved as if it were alone (its own initial step,
+// step sizes, PID history, error norm over its own components, min/max step, max_steps, forced step
+// times and outputs from its own interpolant), in lockstep iterations over the whole batch: one
+// iteration is one attempted step of every unfinished row, so the field is still called for the batch,
+// with each row at its own time (jdyn_field_rows_fn), or, given only a scalar field, once per run of
+// consecutive rows sharing a time (the slow path).
+//
+// Every arithmetic expression below is the shared engine's (engine.cpp) for batch = 1, written in the
+// same form so that the compiler contracts the same products into FMAs; this file is compiled with the
+// same flags as each engine variant. A row therefore gives bitwise what the shared engine gives for it
+// alone. Reductions (the error norm, Hairer's initial step) run per row in the shared engine's order.
+//
+// Rows are never moved: a finished row stays in the batch handed to the field (at its final time and
+// state, its results discarded), so a field may index per-row data by the row's position. Compacting
+// the unfinished rows would save their evaluations but would need the rows' indices in the callback.
+#include "engine_per_sample.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "kernels/rk_kernels.h"
+#include "status.h"
+
+#ifndef JDYN_ISA
+#define JDYN_ISA isa_base
+#endif
+
+namespace jdyn {
+namespace JDYN_ISA {
+
+namespace {
+
+std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string fmt(const char* format, ...) {
+    char buf[640];
+    va_list args;
+    va_start(args, format);
+    std::vsnprintf(buf, sizeof buf, format, args);
+    va_end(args);
+    return buf;
+}
+
+template <class T>
+int64_t first_non_finite_row(const T* v, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        if (!std::isfinite((double)v[i])) return i;
+    }
+    return -1;
+}
+
+constexpr int kBlock = 256;
+
+// What the shared engine keeps in its stats and members for one solve, kept per row here.
+struct Row {
+    double t = 0, h = 0, hs = 0, bound = 0, last_dt = 0;
+    double prev_inv = 1.0, prev_prev_inv = 1.0;
+    double err[4] = {0, 0, 0, 0};  // newest first
+    int64_t accepted = 0, rejected = 0, nfe = 0;
+    int64_t streak = 0, bad = -1;  // rejections on non-finite estimates in a row, and the culprit
+    int64_t next_out = 1, cursor = 0;  // next output time, first step_ts entry not yet passed
+    bool active = true, clipped = false, accept = false, extras = false;
+};
+
+template <class T>
+class PerSampleEngine {
+public:
+    PerSampleEngine(const jdyn_solve_config& cfg, const ButcherTableau& tab, jdyn_solve_stats& st)
+        : cfg_(cfg), tab_(tab), st_(st), B_(cfg.batch), D_(cfg.dim), n_(cfg.batch * cfg.dim), S_(tab.stages),
+          X_((int)tab.dense_c.size()) {
+        k_.assign((size_t)(S_ + X_), std::vector<T>((size_t)n_));
+        kptr_.resize((size_t)(S_ + X_));
+        for (size_t j = 0; j < k_.size(); ++j) kptr_[j] = k_[j].data();
+        y_.resize((size_t)n_);
+        ynew_.resize((size_t)n_);
+        ytmp_.resize((size_t)n_);
+        scratch_.resize((size_t)n_);
+        hel_.assign((size_t)n_, 0.0);
+        r5_.resize((size_t)n_);
+        r3_.resize((size_t)n_);
+        tin_.resize((size_t)B_);
+        part_.assign((size_t)B_, 1);
+        rows_.resize((size_t)B_);
+        weights_.resize((size_t)(S_ + X_));
+        rtol_.resize((size_t)D_);
+        atol_.resize((size_t)D_);
+        normw_.resize((size_t)D_);
+        norm_count_ = 0;
+        for (int64_t d = 0; d < D_; ++d) {
+            rtol_[d] = cfg.rtol_vec ? cfg.rtol_vec[d] : cfg.rtol;
+            atol_[d] = cfg.atol_vec ? cfg.atol_vec[d] : cfg.atol;
+            normw_[d] = cfg.norm_weights ? cfg.norm_weights[d] : 1.0;
+            if (normw_[d] != 0.0) ++norm_count_;
+        }
+        uniform_ = !cfg.rtol_vec && !cfg.atol_vec && norm_count_ == D_;
+        groups_ = 0;
+        for (int64_t d = 0; d < D_; ++d) groups_ = std::max(groups_, (int)normw_[(size_t)d]);
+        group_e5_.assign((size_t)groups_ + 1, 0.0);
+        group_e3_.assign((size_t)groups_ + 1, 0.0);
+        group_count_.assign((size_t)groups_ + 1, 0);
+        for (int64_t d = 0; d < D_; ++d) group_count_[(size_t)normw_[(size_t)d]]++;
+        t0_ = cfg.times[0];
+        t1_ = cfg.times[cfg.n_times - 1];
+        dir_ = t1_ > t0_ ? 1.0 : -1.0;
+    }
+
+    void run(const T* y0, T* ys) {
+        try {
+            solve(y0, ys);
+        } catch (...) {
+            publish();
+            throw;
+        }
+        publish();
+    }
+
+private:
+    const jdyn_solve_config& cfg_;
+    const ButcherTableau& tab_;
+    jdyn_solve_stats& st_;
+    const int64_t B_, D_, n_;
+    const int S_, X_;
+    std::vector<std::vector<T>> k_;
+    std::vector<const T*> kptr_;
+    std::vector<T> y_, ynew_, ytmp_, scratch_;
+    std::vector<double> hel_;     // per element: its row's signed step in the current phase (0: not taking part)
+    std::vector<double> r5_, r3_;  // per element: the scaled error estimates
+    std::vector<double> tin_;     // per row: the time handed to the field
+    std::vector<unsigned char> part_;  // per row: takes part in the current evaluation
+    std::vector<Row> rows_;
+    std::vector<double> weights_, rtol_, atol_, normw_;
+    int64_t norm_count_ = 0;
+    bool uniform_ = false;
+    int groups_ = 1;
+    std::vector<double> group_e5_, group_e3_;
+    std::vector<int64_t> group_count_;
+    double t0_ = 0, t1_ = 0, dir_ = 1;
+    T* ys_ = nullptr;
+    int64_t failed_row_ = -1;
+
+    // ---- the field -----------------------------------------------------------------------------
+
+    // dz = f(tin_, z) for the rows with part_ set. The row-time field takes the whole batch in one call
+    // (rows not taking part ride along at their own time and state); a scalar field is called once per
+    // run of consecutive rows taking part at one time, on that sub-batch.
+    void eval(const T* z, T* dz) {
+        for (int64_t b = 0; b < B_; ++b) rows_[(size_t)b].nfe += part_[(size_t)b];
+        if (cfg_.field_rows) {
+            st_.nfe++;
+            const int32_t rc = cfg_.field_rows(cfg_.field_rows_ctx, tin_.data(), z, dz, B_, D_);
+            if (rc != 0)
+                fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at per-sample times "
+                                            "(row 0 at t=%.17g)", rc, tin_[0]));
+            return;
+        }
+        for (int64_t b = 0; b < B_;) {
+            if (!part_[(size_t)b]) {
+                ++b;
+                continue;
+            }
+            int64_t e = b + 1;
+            while (e < B_ && part_[(size_t)e] && tin_[(size_t)e] == tin_[(size_t)b]) ++e;
+            st_.nfe++;
+            const int32_t rc = cfg_.field(cfg_.field_ctx, tin_[(size_t)b], z + b * D_, dz + b * D_, e - b, D_);
+            if (rc != 0)
+                fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at t=%.17g on batch rows "
+                                            "%lld to %lld", rc, tin_[(size_t)b], (long long)b, (long long)(e - 1)));
+            b = e;
+        }
+    }
+
+    // Rows taking part get time t + c * hs, the others their own time; hel_ their step or 0.
+    void set_phase(double c, bool (*takes_part)(const Row&)) {
+        for (int64_t b = 0; b < B_; ++b) {
+            Row& r = rows_[(size_t)b];
+            const bool p = takes_part(r);
+            part_[(size_t)b] = p;
+            const double hs = p ? r.hs : 0.0;
+            tin_[(size_t)b] = p ? r.t + c * hs : r.t;
+            double* he = hel_.data() + b * D_;
+            for (int64_t d = 0; d < D_; ++d) he[d] = hs;
+        }
+    }
+
+    void set_times(double c) {
+        for (int64_t b = 0; b < B_; ++b) {
+            const Row& r = rows_[(size_t)b];
+            tin_[(size_t)b] = part_[(size_t)b] ? r.t + c * r.hs : r.t;
+        }
+    }
+
+    // out = base + h_row * sum_j w_j k_j, element by element (kernels::stage_combine with a per-element h).
+    void combine(const T* base, const double* w, int nk, T* out) {
+        double acc[kBlock];
+        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
+            const int len = (int)std::min<int64_t>(kBlock, n_ - i0);
+            kernels::accumulate<T, kBlock>(i0, len, w, kptr_.data(), nk, acc);
+            const double* h = hel_.data() + i0;
+            for (int e = 0; e < len; ++e) out[i0 + e] = (T)((double)base[i0 + e] + h[e] * acc[e]);
+        }
+    }
+
+    // ---- the error norm, per row in the shared engine's order -----------------------------------
+
+    static double combine_error(double e5, double e3, double count, bool two) {
+        if (!two) return std::sqrt(e5 / count);
+        const double deno = e5 + 0.01 * e3;
+        if (deno <= 0) return 0.0;
+        return e5 / std::sqrt(count * deno);
+    }
+
+    // r5_, r3_ = h * (error weights . k) / scale for every element of the rows that step.
+    void scaled_errors(bool two) {
+        double acc5[kBlock], acc3[kBlock];
+        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
+            const int len = (int)std::min<int64_t>(kBlock, n_ - i0);
+            kernels::accumulate<T, kBlock>(i0, len, tab_.b_error.data(), kptr_.data(), S_, acc5);
+            if (two) kernels::accumulate<T, kBlock>(i0, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
+            const double* h = hel_.data() + i0;
+            if (uniform_) {
+                const double rt = rtol_[0], at = atol_[0];
+                for (int e = 0; e < len; ++e) {
+                    const double sc = kernels::tolerance_scale((double)y_[(size_t)(i0 + e)],
+                                                               (double)ynew_[(size_t)(i0 + e)], rt, at);
+                    r5_[(size_t)(i0 + e)] = h[e] * acc5[e] / sc;
+                    if (two) r3_[(size_t)(i0 + e)] = h[e] * acc3[e] / sc;
+                }
+            } else {
+                int64_t d = i0 % D_;
+                for (int e = 0; e < len; ++e) {
+                    const double sc = kernels::tolerance_scale((double)y_[(size_t)(i0 + e)],
+                                                               (double)ynew_[(size_t)(i0 + e)], rtol_[(size_t)d],
+                                                               atol_[(size_t)d]);
+                    r5_[(size_t)(i0 + e)] = h[e] * acc5[e] / sc;
+                    if (two) r3_[(size_t)(i0 + e)] = h[e] * acc3[e] / sc;
+                    if (++d == D_) d = 0;
+                }
+            }
+        }
+    }
+
+    // The shared engine's error_ratio for batch = 1: blocks of kBlock components, each summed from 0.
+    double row_sum(const double* r) const {
+        double total = 0;
+        for (int64_t j0 = 0; j0 < D_; j0 += kBlock) {
+            const int64_t len = std::min<int64_t>(kBlock, D_ - j0);
+            double sum = 0.0;
+            if (uniform_) {
+                for (int64_t q = 0; q < len; ++q) sum += r[j0 + q] * r[j0 + q];
+            } else {
+                for (int64_t q = 0; q < len; ++q) sum += normw_[(size_t)(j0 + q)] * r[j0 + q] * r[j0 + q];
+            }
+            total += sum;
+        }
+        return total;
+    }
+
+    double row_error(int64_t b, bool two) {
+        const double* r5 = r5_.data() + b * D_;
+        const double* r3 = r3_.data() + b * D_;
+        if (groups_ > 1) {
+            std::fill(group_e5_.begin(), group_e5_.end(), 0.0);
+            std::fill(group_e3_.begin(), group_e3_.end(), 0.0);
+            for (int64_t d = 0; d < D_; ++d) {
+                const int g = (int)normw_[(size_t)d];
+                if (g == 0) continue;
+                group_e5_[(size_t)g] += r5[d] * r5[d];
+                if (two) group_e3_[(size_t)g] += r3[d] * r3[d];
+            }
+            double worst = 0;
+            for (int g = 1; g <= groups_; ++g) {
+                if (group_count_[(size_t)g] == 0) continue;
+                const double r = combine_error(group_e5_[(size_t)g], group_e3_[(size_t)g],
+                                               1.0 * (double)group_count_[(size_t)g], two);
+                if (!(r <= worst)) worst = r;
+            }
+            return worst;
+        }
+        const double e5 = row_sum(r5);
+        const double e3 = two ? row_sum(r3) : 0.0;
+        return combine_error(e5, e3, 1.0 * (double)norm_count_, two);
+    }
+
+    // ---- start ---------------------------------------------------------------------------------
+
+    double rms_scaled(const T* v, const T* ref) const {
+        double acc = 0;
+        for (int64_t d = 0; d < D_; ++d) {
+            if (normw_[(size_t)d] == 0.0) continue;
+            const double sc = atol_[(size_t)d] + rtol_[(size_t)d] * std::fabs((double)ref[d]);
+            const double r = (double)v[d] / sc;
+            acc += r * r;
+        }
+        return std::sqrt(acc / (1.0 * (double)norm_count_));
+    }
+
+    // Hairer's starting step for every row (the shared engine's initial_step, row by row), with one
+    // evaluation of the batch at the rows' trial points.
+    void initial_steps() {
+        const double span = std::fabs(t1_ - t0_);
+        std::vector<double> h0(B_), d1v(B_);
+        for (int64_t b = 0; b < B_; ++b) {
+            const T* y = y_.data() + b * D_;
+            const double d0 = rms_scaled(y, y);
+            const double d1 = rms_scaled(k_[0].data() + b * D_, y);
+            double h = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+            h = std::min(h, span);
+            h0[(size_t)b] = h;
+            d1v[(size_t)b] = d1;
+            const double a = dir_ * h;
+            for (int64_t i = b * D_; i < (b + 1) * D_; ++i) kernels::axpy(i, a, k_[0].data(), y_.data(), ytmp_.data());
+            part_[(size_t)b] = 1;
+            tin_[(size_t)b] = rows_[(size_t)b].t + dir_ * h;
+        }
+        T* f1all = k_[1].data();
+        eval(ytmp_.data(), f1all);
+        for (int64_t b = 0; b < B_; ++b) {
+            const T* y = y_.data() + b * D_;
+            const T* f0 = k_[0].data() + b * D_;
+            const T* f1 = f1all + b * D_;
+            double acc = 0;
+            for (int64_t d = 0; d < D_; ++d) {
+                if (normw_[(size_t)d] == 0.0) continue;
+                const double sc = atol_[(size_t)d] + rtol_[(size_t)d] * std::fabs((double)y[d]);
+                const double r = ((double)f1[d] - (double)f0[d]) / sc;
+                acc += r * r;
+            }
+            const double hh0 = h0[(size_t)b];
+            const double d2 = std::sqrt(acc / (1.0 * (double)norm_count_)) / hh0;
+            const double dmax = std::max(d1v[(size_t)b], d2);
+            const double h1 = dmax <= 1e-15 ? std::max(1e-6, hh0 * 1e-3) : std::pow(0.01 / dmax, 1.0 / tab_.order);
+            double h = std::min(100 * hh0, h1);
+            h = std::min(h, span);
+            if (cfg_.max_step > 0) h = std::min(h, cfg_.max_step);
+            rows_[(size_t)b].h = h;
+        }
+    }
+
+    // ---- the lockstep loop ------------------------------------------------------------------------
+
+    void solve(const T* y0, T* ys) {
+        ys_ = ys;
+        std::memcpy(y_.data(), y0, sizeof(T) * (size_t)n_);
+        std::memcpy(ys_, y0, sizeof(T) * (size_t)n_);
+        for (auto& r : rows_) r.t = t0_;
+        for (int64_t b = 0; b < B_; ++b) {
+            part_[(size_t)b] = 1;
+            tin_[(size_t)b] = t0_;
+        }
+        eval(y_.data(), k_[0].data());
+        if (const int64_t bad = first_non_finite_row(k_[0].data(), n_); bad >= 0) {
+            fail_row(bad / D_, JDYN_ERR_NON_FINITE, bad,
+                     fmt("the vector field is non-finite (%g) at the initial point t=%.17g in batch row %lld, "
+                         "component %lld: f(t0, y0) must be finite",
+                         (double)k_[0][(size_t)bad], t0_, (long long)(bad / D_), (long long)(bad % D_)));
+        }
+        if (cfg_.dt > 0) {
+            for (auto& r : rows_) r.h = cfg_.dt;
+        } else {
+            initial_steps();
+        }
+        const double k = (double)tab_.error_order + 1.0;
+        const double beta1 = cfg_.pcoeff + cfg_.icoeff + cfg_.dcoeff;
+        const double beta2 = -(cfg_.pcoeff + 2.0 * cfg_.dcoeff);
+        const double beta3 = cfg_.dcoeff;
+        const double e1 = beta1 / k, e2 = beta2 / k, e3 = beta3 / k, erej = -1.0 / k;
+        const bool two = !tab_.b_error3.empty();
+        int64_t active = B_;
+        while (active > 0) {
+            for (int64_t b = 0; b < B_; ++b) {
+                if (rows_[(size_t)b].active) prepare(b);
+            }
+            // The stages, every unfinished row with its own step.
+            set_phase(0.0, [](const Row& r) { return r.active; });
+            for (int s = 1; s < S_; ++s) {
+                const bool last_is_new_state = tab_.fsal && s == S_ - 1;
+                T* input = last_is_new_state ? ynew_.data() : ytmp_.data();
+                combine(y_.data(), tab_.a[(size_t)s].data(), s, input);
+                set_times(tab_.c[(size_t)s]);
+                eval(input, k_[(size_t)s].data());
+            }
+            if (!tab_.fsal) combine(y_.data(), tab_.b.data(), S_, ynew_.data());
+            scaled_errors(two);
+            bool any_extras = false;
+            for (int64_t b = 0; b < B_; ++b) {
+                Row& r = rows_[(size_t)b];
+                r.accept = false;
+                r.extras = false;
+                if (!r.active) continue;
+                const double err = row_error(b, two);
+                for (int j = 3; j > 0; --j) r.err[j] = r.err[j - 1];
+                r.err[0] = err;
+                if (!std::isfinite(err)) {
+                    r.rejected++;
+                    r.bad = first_non_finite_row(ynew_.data() + b * D_, D_);
+                    for (int s = 0; s < S_ && r.bad < 0; ++s) r.bad = first_non_finite_row(k_[(size_t)s].data() + b * D_, D_);
+                    r.streak++;
+                    r.h *= cfg_.dfactor;
+                    r.last_dt = r.hs;
+                    continue;
+                }
+                r.streak = 0;
+                if (err <= 1.0) {
+                    r.accept = true;
+                    const double inv = 1.0 / std::max(err, 1e-10);
+                    // pow(x, 0) is exactly 1, so the shared engine's factors with a zero exponent are skipped.
+                    double factor = cfg_.safety * std::pow(inv, e1);
+                    if (e2 != 0.0) factor *= std::pow(r.prev_inv, e2);
+                    if (e3 != 0.0) factor *= std::pow(r.prev_prev_inv, e3);
+                    factor = std::min(cfg_.ifactor, std::max(cfg_.dfactor, factor));
+                    r.prev_prev_inv = r.prev_inv;
+                    r.prev_inv = inv;
+                    r.h = r.h * factor;
+                    if (X_ > 0 && r.next_out < cfg_.n_times) {
+                        const double tn = r.clipped ? r.bound : r.t + r.hs;
+                        const double to = cfg_.times[r.next_out];
+                        r.extras = (to - tn) * dir_ <= 0 && to != tn;
+                        any_extras |= r.extras;
+                    }
+                } else {
+                    r.rejected++;
+                    r.last_dt = r.hs;
+                    double factor = cfg_.safety * std::pow(err, erej);
+                    factor = std::min(1.0, std::max(cfg_.dfactor, factor));
+                    r.h = r.h * factor;
+                }
+            }
+            if (any_extras) extras();
+            bool any_f0 = false;
+            for (int64_t b = 0; b < B_; ++b) {
+                Row& r = rows_[(size_t)b];
+                if (!r.accept) continue;
+                const double tn = r.clipped ? r.bound : r.t + r.hs;
+                outputs(b, tn);
+                // advance: the new state becomes current, k_0 becomes f there.
+                const int64_t o = b * D_;
+                std::copy(ynew_.begin() + o, ynew_.begin() + o + D_, y_.begin() + o);
+                r.t = tn;
+                if (tab_.fsal) {
+                    std::copy(k_[(size_t)(S_ - 1)].begin() + o, k_[(size_t)(S_ - 1)].begin() + o + D_, k_[0].begin() + o);
+                    r.extras = false;
+                } else if (r.extras && tab_.extra_is_f1) {
+                    std::copy(k_[(size_t)S_].begin() + o, k_[(size_t)S_].begin() + o + D_, k_[0].begin() + o);
+                    r.extras = false;
+                } else if (r.t != t1_) {
+                    r.extras = true;  // reused below as "needs f(t, y)"
+                    any_f0 = true;
+                } else {
+                    r.extras = false;
+                }
+                r.accepted++;
+                r.last_dt = r.hs;
+                if ((t1_ - r.t) * dir_ <= 0) {
+                    r.active = false;
+                    --active;
+                }
+            }
+            if (any_f0) {
+                for (int64_t b = 0; b < B_; ++b) {
+                    const Row& r = rows_[(size_t)b];
+                    part_[(size_t)b] = r.accept && r.extras;
+                    tin_[(size_t)b] = r.t;
+                }
+                eval(y_.data(), scratch_.data());
+                for (int64_t b = 0; b < B_; ++b) {
+                    if (!part_[(size_t)b]) continue;
+                    const int64_t o = b * D_;
+                    std::copy(scratch_.begin() + o, scratch_.begin() + o + D_, k_[0].begin() + o);
+                }
+            }
+        }
+    }
+
+    // The shared engine's checks and step bound at the start of a row's attempt.
+    void prepare(int64_t b) {
+        Row& r = rows_[(size_t)b];
+        if (cfg_.max_steps > 0 && r.accepted + r.rejected >= cfg_.max_steps)
+            fail_row(b, JDYN_ERR_MAX_STEPS, -1,
+                     fmt("maximum number of steps (%lld) reached by batch row %lld at t=%.17g of [%.17g, %.17g]: "
+                         "%lld accepted, %lld rejected, last step %.6g, %lld evaluations (per-sample stepping)",
+                         (long long)cfg_.max_steps, (long long)b, r.t, t0_, t1_, (long long)r.accepted,
+                         (long long)r.rejected, r.last_dt, (long long)r.nfe));
+        double h = r.h;
+        if (cfg_.max_step > 0) h = std::min(h, cfg_.max_step);
+        // The next time a step must land on: the next forced step time, else the end.
+        while (r.cursor < cfg_.n_step_ts && (cfg_.step_ts[r.cursor] - r.t) * dir_ <= 0) ++r.cursor;
+        double bound = t1_;
+        if (r.cursor < cfg_.n_step_ts && (cfg_.step_ts[r.cursor] - bound) * dir_ < 0) bound = cfg_.step_ts[r.cursor];
+        r.clipped = false;
+        if ((r.t + dir_ * h - bound) * dir_ >= 0) {
+            h = std::fabs(bound - r.t);
+            r.clipped = true;
+        }
+        r.bound = bound;
+        const double min_step = std::max(cfg_.min_step, 16 * std::numeric_limits<double>::epsilon() * std::fabs(r.t));
+        const double nonfinite_floor =
+            16 * std::numeric_limits<double>::epsilon() * std::max(std::fabs(r.t), std::fabs(t1_ - t0_));
+        if (h < min_step || (r.streak > 0 && h < nonfinite_floor)) {
+            if (r.streak > 0)
+                fail_row(b, JDYN_ERR_NON_FINITE, r.bad < 0 ? -1 : b * D_ + r.bad,
+                         fmt("the state became non-finite in batch row %lld, component %lld near t=%.17g: %lld steps "
+                             "rejected in a row until the step size underflowed (dt=%.3g)",
+                             (long long)b, (long long)r.bad, r.t, (long long)r.streak, h));
+            fail_row(b, JDYN_ERR_STEP_UNDERFLOW, -1,
+                     fmt("step size underflow in batch row %lld at t=%.17g: dt=%.6g is below the minimum %.6g after "
+                         "%lld accepted and %lld rejected steps; recent error ratios %.4g, %.4g, %.4g, %.4g (the "
+                         "problem may be stiff or singular near this t)",
+                         (long long)b, r.t, h, min_step, (long long)r.accepted, (long long)r.rejected, r.err[0],
+                         r.err[1], r.err[2], r.err[3]));
+        }
+        r.h = h;
+        r.hs = dir_ * h;
+    }
+
+    // The dense-output stages of the accepted rows that have an output inside their step.
+    void extras() {
+        set_phase(0.0, [](const Row& r) { return r.extras; });
+        for (int x = 0; x < X_; ++x) {
+            const T* input;
+            if (x == 0 && tab_.extra_is_f1) {
+                input = ynew_.data();
+            } else {
+                combine(y_.data(), tab_.dense_a[(size_t)x].data(), S_ + x, ytmp_.data());
+                input = ytmp_.data();
+            }
+            set_times(tab_.dense_c[(size_t)x]);
+            eval(input, k_[(size_t)(S_ + x)].data());
+        }
+    }
+
+    // Writes row b's output times inside (t, tn] from its step's interpolant.
+    void outputs(int64_t b, double tn) {
+        Row& r = rows_[(size_t)b];
+        const int nk = S_ + X_;
+        const int64_t o = b * D_;
+        while (r.next_out < cfg_.n_times && (cfg_.times[r.next_out] - tn) * dir_ <= 0) {
+            const double to = cfg_.times[r.next_out];
+            T* dst = ys_ + r.next_out * n_;
+            if (to == tn) {
+                std::copy(ynew_.begin() + o, ynew_.begin() + o + D_, dst + o);
+            } else {
+                const double theta = (to - r.t) / r.hs;
+                for (int i = 0; i < nk; ++i) {
+                    double w = 0, pw = 1;
+                    for (int p = 0; p < tab_.degree; ++p) {
+                        pw *= theta;
+                        w += tab_.dense_p[(size_t)i][(size_t)p] * pw;
+                    }
+                    weights_[(size_t)i] = w;
+                }
+                for (int64_t i0 = o; i0 < o + D_; i0 += kBlock)
+                    kernels::stage_combine<T, kBlock>(i0, (int)std::min<int64_t>(kBlock, o + D_ - i0), y_.data(),
+                                                      r.hs, weights_.data(), kptr_.data(), nk, dst);
+            }
+            ++r.next_out;
+        }
+    }
+
+    [[noreturn]] void fail_row(int64_t b, jdyn_status status, int64_t bad_index, const std::string& message) {
+        failed_row_ = b;
+        st_.bad_index = bad_index;
+        fail(status, message);
+    }
+
+    // The batch's statistics (nfe: field calls; accepted and rejected: those of the row that took the
+    // most steps, i.e. the lockstep iterations) and the per-row ones.
+    void publish() {
+        int64_t most = 0;
+        double t_min = rows_[0].t;
+        for (int64_t b = 0; b < B_; ++b) {
+            const Row& r = rows_[(size_t)b];
+            const Row& m = rows_[(size_t)most];
+            if (r.accepted + r.rejected > m.accepted + m.rejected) most = b;
+            if ((r.t - t_min) * dir_ < 0) t_min = r.t;
+        }
+        const Row& shown = rows_[(size_t)(failed_row_ >= 0 ? failed_row_ : most)];
+        st_.accepted = rows_[(size_t)most].accepted;
+        st_.rejected = rows_[(size_t)most].rejected;
+        st_.t_reached = failed_row_ >= 0 ? shown.t : t_min;
+        st_.last_dt = shown.last_dt;
+        for (int j = 0; j < 4; ++j) st_.err_history[j] = shown.err[j];
+        int64_t n_out = cfg_.n_times;
+        for (const Row& r : rows_) n_out = std::min(n_out, r.next_out);
+        st_.n_out = n_out;
+        if (cfg_.sample_stats) {
+            for (int64_t b = 0; b < B_; ++b) {
+                const Row& r = rows_[(size_t)b];
+                cfg_.sample_stats[3 * b] = r.nfe;
+                cfg_.sample_stats[3 * b + 1] = r.accepted;
+                cfg_.sample_stats[3 * b + 2] = r.rejected;
+            }
+        }
+    }
+};
+
+}  // namespace
+
+void run_per_sample(const jdyn_solve_config& cfg, const ButcherTableau& tab, const void* y0, void* ys,
+                    jdyn_solve_stats& st) {
+    if (cfg.dtype == JDYN_FLOAT32) {
+        PerSampleEngine<float> e(cfg, tab, st);
+        e.run(static_cast<const float*>(y0), static_cast<float*>(ys));
+    } else {
+        PerSampleEngine<double> e(cfg, tab, st);
+        e.run(static_cast<const double*>(y0), static_cast<double*>(ys));
+    }
+}
+
+}  // namespace JDYN_ISA
+}  // namespace jdyn
