@@ -9,7 +9,7 @@ final class Failures {
 
     static SolveStats stats(SolveOutcome out) {
         return new SolveStats(out.nfe(), out.accepted(), out.rejected(), out.lastDt(), out.tReached(),
-                out.errorHistory());
+                out.errorHistory(), out.sampleStats() == null ? null : SampleStats.ofRows(out.sampleStats()));
     }
 
     /** The exception for a failed solve or backward pass; who names the Java callbacks involved. */
