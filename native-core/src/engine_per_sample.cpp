@@ -61,7 +61,7 @@ struct Row {
     double t = 0, h = 0, hs = 0, bound = 0, last_dt = 0;
     double prev_inv = 1.0, prev_prev_inv = 1.0;
     double err[4] = {0, 0, 0, 0};  // newest first
-    int64_t accepted = 0, rejected = 0, nfe = 0;
+    int64_t accepted = 0, rejected = 0;
     int64_t streak = 0, bad = -1;  // rejections on non-finite estimates in a row, and the culprit
     int64_t next_out = 1, cursor = 0;  // next output time, first step_ts entry not yet passed
     bool active = true, clipped = false, accept = false, extras = false;
@@ -85,7 +85,16 @@ public:
         r3_.resize((size_t)n_);
         tin_.resize((size_t)B_);
         part_.assign((size_t)B_, 1);
+        rt_.assign((size_t)B_, 0.0);
+        hsp_.assign((size_t)B_, 0.0);
+        nfe_.assign((size_t)B_, 0);
         rows_.resize((size_t)B_);
+        idx_.resize((size_t)B_);
+        for (int64_t b = 0; b < B_; ++b) idx_[(size_t)b] = b;
+        final_.resize((size_t)B_);
+        final_nfe_.assign((size_t)B_, 0);
+        m_ = B_;
+        nm_ = n_;
         weights_.resize((size_t)(S_ + X_));
         rtol_.resize((size_t)D_);
         atol_.resize((size_t)D_);
@@ -124,6 +133,17 @@ private:
     const ButcherTableau& tab_;
     jdyn_solve_stats& st_;
     const int64_t B_, D_, n_;
+    // Rows are compacted as they finish: positions 0..m_-1 of every per-row and per-element array are
+    // the unfinished rows in their original order, idx_[i] the batch row at position i. Finished rows
+    // keep their final Row in final_ (by batch row); the field still sees the whole batch through
+    // zfull_/tfull_ (finished rows at their final time and state), once compacted_.
+    int64_t m_ = 0, nm_ = 0;
+    bool compacted_ = false;
+    std::vector<int64_t> idx_;
+    std::vector<T> zfull_, dzfull_;
+    std::vector<double> tfull_;
+    std::vector<Row> final_;
+    std::vector<int64_t> final_nfe_;
     const int S_, X_;
     std::vector<std::vector<T>> k_;
     std::vector<const T*> kptr_;
@@ -132,6 +152,10 @@ private:
     std::vector<double> r5_, r3_;  // per element: the scaled error estimates
     std::vector<double> tin_;     // per row: the time handed to the field
     std::vector<unsigned char> part_;  // per row: takes part in the current evaluation
+    // Per row, beside Row for the loops that touch every row each evaluation (contiguous, vectorised):
+    // its time, its step in the current phase (0 when not taking part) and its evaluations.
+    std::vector<double> rt_, hsp_;
+    std::vector<int64_t> nfe_;
     std::vector<Row> rows_;
     std::vector<double> weights_, rtol_, atol_, normw_;
     int64_t norm_count_ = 0;
@@ -149,56 +173,127 @@ private:
     // (rows not taking part ride along at their own time and state); a scalar field is called once per
     // run of consecutive rows taking part at one time, on that sub-batch.
     void eval(const T* z, T* dz) {
-        for (int64_t b = 0; b < B_; ++b) rows_[(size_t)b].nfe += part_[(size_t)b];
+        for (int64_t i = 0; i < m_; ++i) nfe_[(size_t)i] += part_[(size_t)i];
+        const T* zf = z;
+        T* dzf = dz;
+        const double* tf = tin_.data();
+        if (compacted_) {
+            // the unfinished rows that take part go to their batch rows; the rest keep their last input
+            for (int64_t i = 0; i < m_; ++i) {
+                if (!part_[(size_t)i]) continue;
+                const int64_t b = idx_[(size_t)i];
+                tfull_[(size_t)b] = tin_[(size_t)i];
+                for (int64_t d = 0; d < D_; ++d) zfull_[(size_t)(b * D_ + d)] = z[i * D_ + d];
+            }
+            zf = zfull_.data();
+            dzf = dzfull_.data();
+            tf = tfull_.data();
+        }
         if (cfg_.field_rows) {
             st_.nfe++;
-            const int32_t rc = cfg_.field_rows(cfg_.field_rows_ctx, tin_.data(), z, dz, B_, D_);
+            const int32_t rc = cfg_.field_rows(cfg_.field_rows_ctx, tf, zf, dzf, B_, D_);
             if (rc != 0)
                 fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at per-sample times "
-                                            "(row 0 at t=%.17g)", rc, tin_[0]));
-            return;
+                                            "(row 0 at t=%.17g)", rc, tf[0]));
+        } else {
+            // runs of rows taking part that are consecutive in the batch and share a time
+            for (int64_t i = 0; i < m_;) {
+                if (!part_[(size_t)i]) {
+                    ++i;
+                    continue;
+                }
+                int64_t e = i + 1;
+                while (e < m_ && part_[(size_t)e] && idx_[(size_t)e] == idx_[(size_t)(e - 1)] + 1 &&
+                       tin_[(size_t)e] == tin_[(size_t)i])
+                    ++e;
+                st_.nfe++;
+                const int64_t b = idx_[(size_t)i];
+                const int32_t rc = cfg_.field(cfg_.field_ctx, tin_[(size_t)i], zf + b * D_, dzf + b * D_, e - i, D_);
+                if (rc != 0)
+                    fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at t=%.17g on batch rows "
+                                                "%lld to %lld", rc, tin_[(size_t)i], (long long)b,
+                                                (long long)(b + e - i - 1)));
+                i = e;
+            }
         }
-        for (int64_t b = 0; b < B_;) {
-            if (!part_[(size_t)b]) {
-                ++b;
+        if (compacted_) {
+            for (int64_t i = 0; i < m_; ++i) {
+                if (!part_[(size_t)i]) continue;
+                const int64_t b = idx_[(size_t)i];
+                for (int64_t d = 0; d < D_; ++d) dz[i * D_ + d] = dzfull_[(size_t)(b * D_ + d)];
+            }
+        }
+    }
+
+    // Moves the unfinished rows to the front (in order) after an iteration in which some finished.
+    void compact() {
+        if (!compacted_) {
+            zfull_.assign(y_.begin(), y_.begin() + n_);
+            dzfull_.assign((size_t)n_, (T)0);
+            tfull_.assign(rt_.begin(), rt_.begin() + B_);
+            compacted_ = true;
+        }
+        int64_t j = 0;
+        for (int64_t i = 0; i < m_; ++i) {
+            const Row& r = rows_[(size_t)i];
+            const int64_t b = idx_[(size_t)i];
+            if (!r.active) {
+                final_[(size_t)b] = r;
+                final_nfe_[(size_t)b] = nfe_[(size_t)i];
+                // it rides along at its final time and state from now on
+                tfull_[(size_t)b] = r.t;
+                for (int64_t d = 0; d < D_; ++d) zfull_[(size_t)(b * D_ + d)] = y_[(size_t)(i * D_ + d)];
                 continue;
             }
-            int64_t e = b + 1;
-            while (e < B_ && part_[(size_t)e] && tin_[(size_t)e] == tin_[(size_t)b]) ++e;
-            st_.nfe++;
-            const int32_t rc = cfg_.field(cfg_.field_ctx, tin_[(size_t)b], z + b * D_, dz + b * D_, e - b, D_);
-            if (rc != 0)
-                fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at t=%.17g on batch rows "
-                                            "%lld to %lld", rc, tin_[(size_t)b], (long long)b, (long long)(e - 1)));
-            b = e;
+            if (j != i) {
+                rows_[(size_t)j] = r;
+                nfe_[(size_t)j] = nfe_[(size_t)i];
+                idx_[(size_t)j] = b;
+                rt_[(size_t)j] = rt_[(size_t)i];
+                copy_between(y_.data(), i, j);
+                copy_between(k_[0].data(), i, j);
+            }
+            ++j;
         }
+        m_ = j;
+        nm_ = m_ * D_;
     }
 
-    // Rows taking part get time t + c * hs, the others their own time; hel_ their step or 0.
-    void set_phase(double c, bool (*takes_part)(const Row&)) {
-        for (int64_t b = 0; b < B_; ++b) {
-            Row& r = rows_[(size_t)b];
+    void copy_between(T* v, int64_t from, int64_t to) const {
+        for (int64_t d = 0; d < D_; ++d) v[to * D_ + d] = v[from * D_ + d];
+    }
+
+    // Which rows take part in the next evaluations (part_), with their step (hsp_, hel_; 0 for the rest).
+    void set_phase(bool (*takes_part)(const Row&)) {
+        for (int64_t b = 0; b < m_; ++b) {
+            const Row& r = rows_[(size_t)b];
             const bool p = takes_part(r);
             part_[(size_t)b] = p;
-            const double hs = p ? r.hs : 0.0;
-            tin_[(size_t)b] = p ? r.t + c * hs : r.t;
-            double* he = hel_.data() + b * D_;
-            for (int64_t d = 0; d < D_; ++d) he[d] = hs;
+            hsp_[(size_t)b] = p ? r.hs : 0.0;
+        }
+        if (D_ == 1) {
+            std::copy(hsp_.begin(), hsp_.begin() + m_, hel_.begin());
+        } else if (D_ == 2) {
+            for (int64_t b = 0; b < m_; ++b) hel_[(size_t)(2 * b)] = hel_[(size_t)(2 * b + 1)] = hsp_[(size_t)b];
+        } else {
+            for (int64_t b = 0; b < m_; ++b) std::fill_n(hel_.begin() + b * D_, D_, hsp_[(size_t)b]);
         }
     }
 
+    // Rows taking part at t + c * hs (the shared engine's expression), the others at their own t
+    // (t + c * 0 is t).
     void set_times(double c) {
-        for (int64_t b = 0; b < B_; ++b) {
-            const Row& r = rows_[(size_t)b];
-            tin_[(size_t)b] = part_[(size_t)b] ? r.t + c * r.hs : r.t;
-        }
+        const double* t = rt_.data();
+        const double* h = hsp_.data();
+        double* out = tin_.data();
+        for (int64_t b = 0; b < m_; ++b) out[b] = t[b] + c * h[b];
     }
 
     // out = base + h_row * sum_j w_j k_j, element by element (kernels::stage_combine with a per-element h).
     void combine(const T* base, const double* w, int nk, T* out) {
         double acc[kBlock];
-        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
-            const int len = (int)std::min<int64_t>(kBlock, n_ - i0);
+        for (int64_t i0 = 0; i0 < nm_; i0 += kBlock) {
+            const int len = (int)std::min<int64_t>(kBlock, nm_ - i0);
             kernels::accumulate<T, kBlock>(i0, len, w, kptr_.data(), nk, acc);
             const double* h = hel_.data() + i0;
             for (int e = 0; e < len; ++e) out[i0 + e] = (T)((double)base[i0 + e] + h[e] * acc[e]);
@@ -217,8 +312,8 @@ private:
     // r5_, r3_ = h * (error weights . k) / scale for every element of the rows that step.
     void scaled_errors(bool two) {
         double acc5[kBlock], acc3[kBlock];
-        for (int64_t i0 = 0; i0 < n_; i0 += kBlock) {
-            const int len = (int)std::min<int64_t>(kBlock, n_ - i0);
+        for (int64_t i0 = 0; i0 < nm_; i0 += kBlock) {
+            const int len = (int)std::min<int64_t>(kBlock, nm_ - i0);
             kernels::accumulate<T, kBlock>(i0, len, tab_.b_error.data(), kptr_.data(), S_, acc5);
             if (two) kernels::accumulate<T, kBlock>(i0, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
             const double* h = hel_.data() + i0;
@@ -348,6 +443,7 @@ private:
         std::memcpy(y_.data(), y0, sizeof(T) * (size_t)n_);
         std::memcpy(ys_, y0, sizeof(T) * (size_t)n_);
         for (auto& r : rows_) r.t = t0_;
+        std::fill(rt_.begin(), rt_.end(), t0_);
         for (int64_t b = 0; b < B_; ++b) {
             part_[(size_t)b] = 1;
             tin_[(size_t)b] = t0_;
@@ -370,13 +466,12 @@ private:
         const double beta3 = cfg_.dcoeff;
         const double e1 = beta1 / k, e2 = beta2 / k, e3 = beta3 / k, erej = -1.0 / k;
         const bool two = !tab_.b_error3.empty();
-        int64_t active = B_;
-        while (active > 0) {
-            for (int64_t b = 0; b < B_; ++b) {
+        while (m_ > 0) {
+            for (int64_t b = 0; b < m_; ++b) {
                 if (rows_[(size_t)b].active) prepare(b);
             }
             // The stages, every unfinished row with its own step.
-            set_phase(0.0, [](const Row& r) { return r.active; });
+            set_phase([](const Row& r) { return r.active; });
             for (int s = 1; s < S_; ++s) {
                 const bool last_is_new_state = tab_.fsal && s == S_ - 1;
                 T* input = last_is_new_state ? ynew_.data() : ytmp_.data();
@@ -387,7 +482,7 @@ private:
             if (!tab_.fsal) combine(y_.data(), tab_.b.data(), S_, ynew_.data());
             scaled_errors(two);
             bool any_extras = false;
-            for (int64_t b = 0; b < B_; ++b) {
+            for (int64_t b = 0; b < m_; ++b) {
                 Row& r = rows_[(size_t)b];
                 r.accept = false;
                 r.extras = false;
@@ -432,20 +527,22 @@ private:
             }
             if (any_extras) extras();
             bool any_f0 = false;
-            for (int64_t b = 0; b < B_; ++b) {
+            bool any_done = false;
+            for (int64_t b = 0; b < m_; ++b) {
                 Row& r = rows_[(size_t)b];
                 if (!r.accept) continue;
                 const double tn = r.clipped ? r.bound : r.t + r.hs;
                 outputs(b, tn);
                 // advance: the new state becomes current, k_0 becomes f there.
                 const int64_t o = b * D_;
-                std::copy(ynew_.begin() + o, ynew_.begin() + o + D_, y_.begin() + o);
+                copy_row(ynew_.data(), y_.data(), o);
                 r.t = tn;
+                rt_[(size_t)b] = tn;
                 if (tab_.fsal) {
-                    std::copy(k_[(size_t)(S_ - 1)].begin() + o, k_[(size_t)(S_ - 1)].begin() + o + D_, k_[0].begin() + o);
+                    copy_row(k_[(size_t)(S_ - 1)].data(), k_[0].data(), o);
                     r.extras = false;
                 } else if (r.extras && tab_.extra_is_f1) {
-                    std::copy(k_[(size_t)S_].begin() + o, k_[(size_t)S_].begin() + o + D_, k_[0].begin() + o);
+                    copy_row(k_[(size_t)S_].data(), k_[0].data(), o);
                     r.extras = false;
                 } else if (r.t != t1_) {
                     r.extras = true;  // reused below as "needs f(t, y)"
@@ -457,34 +554,35 @@ private:
                 r.last_dt = r.hs;
                 if ((t1_ - r.t) * dir_ <= 0) {
                     r.active = false;
-                    --active;
+                    any_done = true;
                 }
             }
             if (any_f0) {
-                for (int64_t b = 0; b < B_; ++b) {
+                for (int64_t b = 0; b < m_; ++b) {
                     const Row& r = rows_[(size_t)b];
                     part_[(size_t)b] = r.accept && r.extras;
                     tin_[(size_t)b] = r.t;
                 }
                 eval(y_.data(), scratch_.data());
-                for (int64_t b = 0; b < B_; ++b) {
+                for (int64_t b = 0; b < m_; ++b) {
                     if (!part_[(size_t)b]) continue;
-                    const int64_t o = b * D_;
-                    std::copy(scratch_.begin() + o, scratch_.begin() + o + D_, k_[0].begin() + o);
+                    copy_row(scratch_.data(), k_[0].data(), b * D_);
                 }
             }
+            if (any_done) compact();
         }
     }
 
     // The shared engine's checks and step bound at the start of a row's attempt.
-    void prepare(int64_t b) {
-        Row& r = rows_[(size_t)b];
+    void prepare(int64_t i) {
+        Row& r = rows_[(size_t)i];
+        const int64_t b = idx_[(size_t)i];  // the batch row, for messages
         if (cfg_.max_steps > 0 && r.accepted + r.rejected >= cfg_.max_steps)
             fail_row(b, JDYN_ERR_MAX_STEPS, -1,
                      fmt("maximum number of steps (%lld) reached by batch row %lld at t=%.17g of [%.17g, %.17g]: "
                          "%lld accepted, %lld rejected, last step %.6g, %lld evaluations (per-sample stepping)",
                          (long long)cfg_.max_steps, (long long)b, r.t, t0_, t1_, (long long)r.accepted,
-                         (long long)r.rejected, r.last_dt, (long long)r.nfe));
+                         (long long)r.rejected, r.last_dt, (long long)nfe_[(size_t)i]));
         double h = r.h;
         if (cfg_.max_step > 0) h = std::min(h, cfg_.max_step);
         // The next time a step must land on: the next forced step time, else the end.
@@ -519,7 +617,7 @@ private:
 
     // The dense-output stages of the accepted rows that have an output inside their step.
     void extras() {
-        set_phase(0.0, [](const Row& r) { return r.extras; });
+        set_phase([](const Row& r) { return r.extras; });
         for (int x = 0; x < X_; ++x) {
             const T* input;
             if (x == 0 && tab_.extra_is_f1) {
@@ -540,9 +638,10 @@ private:
         const int64_t o = b * D_;
         while (r.next_out < cfg_.n_times && (cfg_.times[r.next_out] - tn) * dir_ <= 0) {
             const double to = cfg_.times[r.next_out];
-            T* dst = ys_ + r.next_out * n_;
+            // shifted so that dst[o + d] is the batch row's component d at this output time
+            T* dst = ys_ + r.next_out * n_ + (idx_[(size_t)b] - b) * D_;
             if (to == tn) {
-                std::copy(ynew_.begin() + o, ynew_.begin() + o + D_, dst + o);
+                copy_row(ynew_.data(), dst, o);
             } else {
                 const double theta = (to - r.t) / r.hs;
                 for (int i = 0; i < nk; ++i) {
@@ -561,6 +660,12 @@ private:
         }
     }
 
+    // One row's D values; a plain loop, as rows are mostly short (a memmove call per row costs more).
+    void copy_row(const T* from, T* to, int64_t o) const {
+        for (int64_t d = 0; d < D_; ++d) to[o + d] = from[o + d];
+    }
+
+    // b is the row's batch index (messages name it); the row is at position idx_^-1(b).
     [[noreturn]] void fail_row(int64_t b, jdyn_status status, int64_t bad_index, const std::string& message) {
         failed_row_ = b;
         st_.bad_index = bad_index;
@@ -570,27 +675,32 @@ private:
     // The batch's statistics (nfe: field calls; accepted and rejected: those of the row that took the
     // most steps, i.e. the lockstep iterations) and the per-row ones.
     void publish() {
+        for (int64_t i = 0; i < m_; ++i) {
+            final_[(size_t)idx_[(size_t)i]] = rows_[(size_t)i];
+            final_nfe_[(size_t)idx_[(size_t)i]] = nfe_[(size_t)i];
+        }
+        const std::vector<Row>& rows = final_;
         int64_t most = 0;
-        double t_min = rows_[0].t;
+        double t_min = rows[0].t;
         for (int64_t b = 0; b < B_; ++b) {
-            const Row& r = rows_[(size_t)b];
-            const Row& m = rows_[(size_t)most];
+            const Row& r = rows[(size_t)b];
+            const Row& m = rows[(size_t)most];
             if (r.accepted + r.rejected > m.accepted + m.rejected) most = b;
             if ((r.t - t_min) * dir_ < 0) t_min = r.t;
         }
-        const Row& shown = rows_[(size_t)(failed_row_ >= 0 ? failed_row_ : most)];
-        st_.accepted = rows_[(size_t)most].accepted;
-        st_.rejected = rows_[(size_t)most].rejected;
+        const Row& shown = rows[(size_t)(failed_row_ >= 0 ? failed_row_ : most)];
+        st_.accepted = rows[(size_t)most].accepted;
+        st_.rejected = rows[(size_t)most].rejected;
         st_.t_reached = failed_row_ >= 0 ? shown.t : t_min;
         st_.last_dt = shown.last_dt;
         for (int j = 0; j < 4; ++j) st_.err_history[j] = shown.err[j];
         int64_t n_out = cfg_.n_times;
-        for (const Row& r : rows_) n_out = std::min(n_out, r.next_out);
+        for (const Row& r : rows) n_out = std::min(n_out, r.next_out);
         st_.n_out = n_out;
         if (cfg_.sample_stats) {
             for (int64_t b = 0; b < B_; ++b) {
-                const Row& r = rows_[(size_t)b];
-                cfg_.sample_stats[3 * b] = r.nfe;
+                const Row& r = rows[(size_t)b];
+                cfg_.sample_stats[3 * b] = final_nfe_[(size_t)b];
                 cfg_.sample_stats[3 * b + 1] = r.accepted;
                 cfg_.sample_stats[3 * b + 2] = r.rejected;
             }
