@@ -67,13 +67,44 @@ struct Row {
     bool active = true, clipped = false, accept = false, extras = false;
 };
 
+// The loop's buffers, kept per thread between solves: a batch's buffers are megabytes, and fresh pages
+// cost a fault each (a fifth of a 10,000-row solve's time on the VM measured). A solve started from
+// inside a field (a nested solve) finds them busy and uses its own; above kKeepBytes they are freed.
+template <class T>
+struct Workspace {
+    std::vector<int64_t> idx, final_nfe, nfe;
+    std::vector<T> zfull, dzfull, y, ynew, ytmp, scratch;
+    std::vector<double> tfull, hel, r5, r3, tin, rt, hsp;
+    std::vector<std::vector<T>> k;
+    std::vector<unsigned char> part;
+    std::vector<Row> rows;
+    bool busy = false;
+
+    size_t bytes() const {
+        size_t b = (zfull.capacity() + dzfull.capacity() + y.capacity() + ynew.capacity() + ytmp.capacity() +
+                    scratch.capacity()) * sizeof(T) +
+                   (tfull.capacity() + hel.capacity() + r5.capacity() + r3.capacity() + tin.capacity() +
+                    rt.capacity() + hsp.capacity()) * sizeof(double) +
+                   rows.capacity() * sizeof(Row);
+        for (const auto& v : k) b += v.capacity() * sizeof(T);
+        return b;
+    }
+};
+constexpr size_t kKeepBytes = size_t(64) << 20;
+
 template <class T>
 class PerSampleEngine {
 public:
-    PerSampleEngine(const jdyn_solve_config& cfg, const ButcherTableau& tab, jdyn_solve_stats& st)
-        : cfg_(cfg), tab_(tab), st_(st), B_(cfg.batch), D_(cfg.dim), n_(cfg.batch * cfg.dim), S_(tab.stages),
-          X_((int)tab.dense_c.size()) {
-        k_.assign((size_t)(S_ + X_), std::vector<T>((size_t)n_));
+    PerSampleEngine(const jdyn_solve_config& cfg, const ButcherTableau& tab, jdyn_solve_stats& st, Workspace<T>& w)
+        : cfg_(cfg), tab_(tab), st_(st), B_(cfg.batch), D_(cfg.dim), n_(cfg.batch * cfg.dim), idx_(w.idx),
+          zfull_(w.zfull), dzfull_(w.dzfull), tfull_(w.tfull), final_nfe_(w.final_nfe), S_(tab.stages),
+          X_((int)tab.dense_c.size()), k_(w.k), y_(w.y), ynew_(w.ynew), ytmp_(w.ytmp), scratch_(w.scratch),
+          hel_(w.hel), r5_(w.r5), r3_(w.r3), tin_(w.tin), part_(w.part), rt_(w.rt), hsp_(w.hsp), nfe_(w.nfe),
+          rows_(w.rows) {
+        // resize keeps what a previous solve left in the element buffers: every value is written before
+        // it is read for a row that steps (a row not taking part may carry stale values, never used)
+        k_.resize((size_t)(S_ + X_));
+        for (auto& v : k_) v.resize((size_t)n_);
         kptr_.resize((size_t)(S_ + X_));
         for (size_t j = 0; j < k_.size(); ++j) kptr_[j] = k_[j].data();
         y_.resize((size_t)n_);
@@ -88,10 +119,9 @@ public:
         rt_.assign((size_t)B_, 0.0);
         hsp_.assign((size_t)B_, 0.0);
         nfe_.assign((size_t)B_, 0);
-        rows_.resize((size_t)B_);
+        rows_.assign((size_t)B_, Row{});
         idx_.resize((size_t)B_);
         for (int64_t b = 0; b < B_; ++b) idx_[(size_t)b] = b;
-        final_.resize((size_t)B_);
         final_nfe_.assign((size_t)B_, 0);
         m_ = B_;
         nm_ = n_;
@@ -135,28 +165,28 @@ private:
     const int64_t B_, D_, n_;
     // Rows are compacted as they finish: positions 0..m_-1 of every per-row and per-element array are
     // the unfinished rows in their original order, idx_[i] the batch row at position i. Finished rows
-    // keep their final Row in final_ (by batch row); the field still sees the whole batch through
+    // keep their Row (rows_ is by batch row: row(i) is position i's) and their evaluation count moves to
+    // final_nfe_; the field still sees the whole batch through
     // zfull_/tfull_ (finished rows at their final time and state), once compacted_.
     int64_t m_ = 0, nm_ = 0;
     bool compacted_ = false;
-    std::vector<int64_t> idx_;
-    std::vector<T> zfull_, dzfull_;
-    std::vector<double> tfull_;
-    std::vector<Row> final_;
-    std::vector<int64_t> final_nfe_;
+    std::vector<int64_t>& idx_;
+    std::vector<T>&zfull_, &dzfull_;
+    std::vector<double>& tfull_;
+    std::vector<int64_t>& final_nfe_;
     const int S_, X_;
-    std::vector<std::vector<T>> k_;
+    std::vector<std::vector<T>>& k_;
     std::vector<const T*> kptr_;
-    std::vector<T> y_, ynew_, ytmp_, scratch_;
-    std::vector<double> hel_;     // per element: its row's signed step in the current phase (0: not taking part)
-    std::vector<double> r5_, r3_;  // per element: the scaled error estimates
-    std::vector<double> tin_;     // per row: the time handed to the field
-    std::vector<unsigned char> part_;  // per row: takes part in the current evaluation
+    std::vector<T>&y_, &ynew_, &ytmp_, &scratch_;
+    std::vector<double>& hel_;      // per element: its row's signed step in the current phase (0: not taking part)
+    std::vector<double>&r5_, &r3_;  // per element: the scaled error estimates
+    std::vector<double>& tin_;      // per row: the time handed to the field
+    std::vector<unsigned char>& part_;  // per row: takes part in the current evaluation
     // Per row, beside Row for the loops that touch every row each evaluation (contiguous, vectorised):
     // its time, its step in the current phase (0 when not taking part) and its evaluations.
-    std::vector<double> rt_, hsp_;
-    std::vector<int64_t> nfe_;
-    std::vector<Row> rows_;
+    std::vector<double>&rt_, &hsp_;
+    std::vector<int64_t>& nfe_;
+    std::vector<Row>& rows_;
     std::vector<double> weights_, rtol_, atol_, normw_;
     int64_t norm_count_ = 0;
     bool uniform_ = false;
@@ -183,7 +213,7 @@ private:
                 if (!part_[(size_t)i]) continue;
                 const int64_t b = idx_[(size_t)i];
                 tfull_[(size_t)b] = tin_[(size_t)i];
-                for (int64_t d = 0; d < D_; ++d) zfull_[(size_t)(b * D_ + d)] = z[i * D_ + d];
+                move_row(z, i, zfull_.data(), b);
             }
             zf = zfull_.data();
             dzf = dzfull_.data();
@@ -219,8 +249,7 @@ private:
         if (compacted_) {
             for (int64_t i = 0; i < m_; ++i) {
                 if (!part_[(size_t)i]) continue;
-                const int64_t b = idx_[(size_t)i];
-                for (int64_t d = 0; d < D_; ++d) dz[i * D_ + d] = dzfull_[(size_t)(b * D_ + d)];
+                move_row(dzfull_.data(), idx_[(size_t)i], dz, i);
             }
         }
     }
@@ -235,10 +264,9 @@ private:
         }
         int64_t j = 0;
         for (int64_t i = 0; i < m_; ++i) {
-            const Row& r = rows_[(size_t)i];
             const int64_t b = idx_[(size_t)i];
+            const Row& r = rows_[(size_t)b];
             if (!r.active) {
-                final_[(size_t)b] = r;
                 final_nfe_[(size_t)b] = nfe_[(size_t)i];
                 // it rides along at its final time and state from now on
                 tfull_[(size_t)b] = r.t;
@@ -246,7 +274,6 @@ private:
                 continue;
             }
             if (j != i) {
-                rows_[(size_t)j] = r;
                 nfe_[(size_t)j] = nfe_[(size_t)i];
                 idx_[(size_t)j] = b;
                 rt_[(size_t)j] = rt_[(size_t)i];
@@ -259,6 +286,16 @@ private:
         nm_ = m_ * D_;
     }
 
+    // to's row j = from's row i; unrolled for the common two-component rows
+    void move_row(const T* from, int64_t i, T* to, int64_t j) const {
+        if (D_ == 2) {
+            to[2 * j] = from[2 * i];
+            to[2 * j + 1] = from[2 * i + 1];
+            return;
+        }
+        for (int64_t d = 0; d < D_; ++d) to[j * D_ + d] = from[i * D_ + d];
+    }
+
     void copy_between(T* v, int64_t from, int64_t to) const {
         for (int64_t d = 0; d < D_; ++d) v[to * D_ + d] = v[from * D_ + d];
     }
@@ -266,7 +303,7 @@ private:
     // Which rows take part in the next evaluations (part_), with their step (hsp_, hel_; 0 for the rest).
     void set_phase(bool (*takes_part)(const Row&)) {
         for (int64_t b = 0; b < m_; ++b) {
-            const Row& r = rows_[(size_t)b];
+            const Row& r = row(b);
             const bool p = takes_part(r);
             part_[(size_t)b] = p;
             hsp_[(size_t)b] = p ? r.hs : 0.0;
@@ -410,7 +447,7 @@ private:
             const double a = dir_ * h;
             for (int64_t i = b * D_; i < (b + 1) * D_; ++i) kernels::axpy(i, a, k_[0].data(), y_.data(), ytmp_.data());
             part_[(size_t)b] = 1;
-            tin_[(size_t)b] = rows_[(size_t)b].t + dir_ * h;
+            tin_[(size_t)b] = row(b).t + dir_ * h;
         }
         T* f1all = k_[1].data();
         eval(ytmp_.data(), f1all);
@@ -432,7 +469,7 @@ private:
             double h = std::min(100 * hh0, h1);
             h = std::min(h, span);
             if (cfg_.max_step > 0) h = std::min(h, cfg_.max_step);
-            rows_[(size_t)b].h = h;
+            row(b).h = h;
         }
     }
 
@@ -468,7 +505,7 @@ private:
         const bool two = !tab_.b_error3.empty();
         while (m_ > 0) {
             for (int64_t b = 0; b < m_; ++b) {
-                if (rows_[(size_t)b].active) prepare(b);
+                if (row(b).active) prepare(b);
             }
             // The stages, every unfinished row with its own step.
             set_phase([](const Row& r) { return r.active; });
@@ -483,7 +520,7 @@ private:
             scaled_errors(two);
             bool any_extras = false;
             for (int64_t b = 0; b < m_; ++b) {
-                Row& r = rows_[(size_t)b];
+                Row& r = row(b);
                 r.accept = false;
                 r.extras = false;
                 if (!r.active) continue;
@@ -529,7 +566,7 @@ private:
             bool any_f0 = false;
             bool any_done = false;
             for (int64_t b = 0; b < m_; ++b) {
-                Row& r = rows_[(size_t)b];
+                Row& r = row(b);
                 if (!r.accept) continue;
                 const double tn = r.clipped ? r.bound : r.t + r.hs;
                 outputs(b, tn);
@@ -559,7 +596,7 @@ private:
             }
             if (any_f0) {
                 for (int64_t b = 0; b < m_; ++b) {
-                    const Row& r = rows_[(size_t)b];
+                    const Row& r = row(b);
                     part_[(size_t)b] = r.accept && r.extras;
                     tin_[(size_t)b] = r.t;
                 }
@@ -575,7 +612,7 @@ private:
 
     // The shared engine's checks and step bound at the start of a row's attempt.
     void prepare(int64_t i) {
-        Row& r = rows_[(size_t)i];
+        Row& r = row(i);
         const int64_t b = idx_[(size_t)i];  // the batch row, for messages
         if (cfg_.max_steps > 0 && r.accepted + r.rejected >= cfg_.max_steps)
             fail_row(b, JDYN_ERR_MAX_STEPS, -1,
@@ -633,7 +670,7 @@ private:
 
     // Writes row b's output times inside (t, tn] from its step's interpolant.
     void outputs(int64_t b, double tn) {
-        Row& r = rows_[(size_t)b];
+        Row& r = row(b);
         const int nk = S_ + X_;
         const int64_t o = b * D_;
         while (r.next_out < cfg_.n_times && (cfg_.times[r.next_out] - tn) * dir_ <= 0) {
@@ -660,6 +697,8 @@ private:
         }
     }
 
+    Row& row(int64_t i) { return rows_[(size_t)idx_[(size_t)i]]; }
+
     // One row's D values; a plain loop, as rows are mostly short (a memmove call per row costs more).
     void copy_row(const T* from, T* to, int64_t o) const {
         for (int64_t d = 0; d < D_; ++d) to[o + d] = from[o + d];
@@ -675,11 +714,8 @@ private:
     // The batch's statistics (nfe: field calls; accepted and rejected: those of the row that took the
     // most steps, i.e. the lockstep iterations) and the per-row ones.
     void publish() {
-        for (int64_t i = 0; i < m_; ++i) {
-            final_[(size_t)idx_[(size_t)i]] = rows_[(size_t)i];
-            final_nfe_[(size_t)idx_[(size_t)i]] = nfe_[(size_t)i];
-        }
-        const std::vector<Row>& rows = final_;
+        for (int64_t i = 0; i < m_; ++i) final_nfe_[(size_t)idx_[(size_t)i]] = nfe_[(size_t)i];
+        const std::vector<Row>& rows = rows_;
         int64_t most = 0;
         double t_min = rows[0].t;
         for (int64_t b = 0; b < B_; ++b) {
@@ -710,15 +746,32 @@ private:
 
 }  // namespace
 
+namespace {
+template <class T>
+void run_typed(const jdyn_solve_config& cfg, const ButcherTableau& tab, const void* y0, void* ys,
+               jdyn_solve_stats& st) {
+    thread_local Workspace<T> cached;
+    Workspace<T> own;
+    Workspace<T>& w = cached.busy ? own : cached;
+    w.busy = true;
+    struct Release {
+        Workspace<T>& w;
+        ~Release() {
+            w.busy = false;
+            if (w.bytes() > kKeepBytes) w = Workspace<T>();
+        }
+    } release{w};
+    PerSampleEngine<T> e(cfg, tab, st, w);
+    e.run(static_cast<const T*>(y0), static_cast<T*>(ys));
+}
+}  // namespace
+
 void run_per_sample(const jdyn_solve_config& cfg, const ButcherTableau& tab, const void* y0, void* ys,
                     jdyn_solve_stats& st) {
-    if (cfg.dtype == JDYN_FLOAT32) {
-        PerSampleEngine<float> e(cfg, tab, st);
-        e.run(static_cast<const float*>(y0), static_cast<float*>(ys));
-    } else {
-        PerSampleEngine<double> e(cfg, tab, st);
-        e.run(static_cast<const double*>(y0), static_cast<double*>(ys));
-    }
+    if (cfg.dtype == JDYN_FLOAT32)
+        run_typed<float>(cfg, tab, y0, ys, st);
+    else
+        run_typed<double>(cfg, tab, y0, ys, st);
 }
 
 }  // namespace JDYN_ISA
