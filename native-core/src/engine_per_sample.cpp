@@ -308,6 +308,11 @@ private:
             part_[(size_t)b] = p;
             hsp_[(size_t)b] = p ? r.hs : 0.0;
         }
+        fill_hel();
+    }
+
+    // hel_ (per element) from hsp_ (per row).
+    void fill_hel() {
         if (D_ == 1) {
             std::copy(hsp_.begin(), hsp_.begin() + m_, hel_.begin());
         } else if (D_ == 2) {
@@ -504,11 +509,14 @@ private:
         const double e1 = beta1 / k, e2 = beta2 / k, e3 = beta3 / k, erej = -1.0 / k;
         const bool two = !tab_.b_error3.empty();
         while (m_ > 0) {
+            // Every row at positions 0..m_-1 is unfinished (compacted after each iteration), so all take
+            // part in the stages, each with its own step.
             for (int64_t b = 0; b < m_; ++b) {
-                if (row(b).active) prepare(b);
+                prepare(b);
+                part_[(size_t)b] = 1;
+                hsp_[(size_t)b] = row(b).hs;
             }
-            // The stages, every unfinished row with its own step.
-            set_phase([](const Row& r) { return r.active; });
+            fill_hel();
             for (int s = 1; s < S_; ++s) {
                 const bool last_is_new_state = tab_.fsal && s == S_ - 1;
                 T* input = last_is_new_state ? ynew_.data() : ytmp_.data();
