@@ -35,6 +35,7 @@ public final class BenchMain {
         BENCHMARKS.put("wide-nfe-seminorm", WideNfeSeminorm::new);
         BENCHMARKS.put("adjoint-memory", AdjointMemory::new);
         BENCHMARKS.put("moons-train-step", MoonsTrainStep::new);
+        BENCHMARKS.put("moons-train-step-per-sample", MoonsTrainStepPerSample::new);
         BENCHMARKS.put("inference-batch", InferenceBatch::new);
         BENCHMARKS.put("graalpy-train-step", GraalPyTrainStep::new);
         BENCHMARKS.put("hvp-cost", HvpCost::new);

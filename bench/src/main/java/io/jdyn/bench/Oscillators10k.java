@@ -309,7 +309,7 @@ final class Oscillators10k implements Benchmark {
         long max = 0;
         long sum = 0;
         long nfe = 0;
-        for (int b = 0; b < ps.rows(); b++) {
+        for (int b = 0; b < ps.batch(); b++) {
             max = Math.max(max, ps.steps(b));
             sum += ps.steps(b);
             nfe += ps.nfe()[b];
@@ -317,7 +317,7 @@ final class Oscillators10k implements Benchmark {
         j.num("batch", N).num("dim", 2).str("method", "dopri5").str("dtype", "float64").num("rtol", t).num("atol", t)
                 .num("t_end", T_END).str("omega", "0.5..2").str("zeta", "0.05..0.3").bool("per_sample", true)
                 .num("jdyn_max_error", err).num("baseline_max_error", baseErr).str("error_measure", ERROR_MEASURE)
-                .num("row_steps_mean", (double) sum / ps.rows()).num("row_steps_max", max)
+                .num("row_steps_mean", (double) sum / ps.batch()).num("row_steps_max", max)
                 .num("row_nfe_total", nfe).num("baseline_nfe_total", baseEvals)
                 .num("jdyn_field_calls", run.stats().nfe())
                 .str("field", "SampleVectorField (rows at their own times), flat get/set over the BatchView");

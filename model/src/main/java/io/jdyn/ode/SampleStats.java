@@ -1,39 +1,48 @@
 package io.jdyn.ode;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
- * Per-row statistics of a per-sample solve ({@link SolveOptions.Builder#perSample}): for every batch
- * row, the field evaluations it took part in and its accepted and rejected steps, which are what the
- * row would report solved alone. With fixed steps every row has the batch's figures.
+ * The step counts of every sample of a per-sample solve ({@link SolveOptions.Builder#perSample}): for
+ * batch row b, the vector field evaluations it took part in, its accepted and its rejected steps. A row
+ * never reached (the solve failed on an earlier one) has zeros.
  */
 public record SampleStats(long[] nfe, long[] accepted, long[] rejected) {
 
     public SampleStats {
+        Objects.requireNonNull(nfe, "nfe");
+        Objects.requireNonNull(accepted, "accepted");
+        Objects.requireNonNull(rejected, "rejected");
+        if (accepted.length != nfe.length || rejected.length != nfe.length) {
+            throw new IllegalArgumentException("nfe, accepted and rejected need one entry per sample, got "
+                    + nfe.length + ", " + accepted.length + ", " + rejected.length);
+        }
         nfe = nfe.clone();
         accepted = accepted.clone();
         rejected = rejected.clone();
-        if (accepted.length != nfe.length || rejected.length != nfe.length) {
-            throw new IllegalArgumentException("nfe, accepted and rejected must have one entry per row");
-        }
     }
 
-    /** From the engine's [batch, 3] rows (nfe, accepted, rejected). */
+    /** From the native [batch, 3] rows (nfe, accepted, rejected); null for null. */
     static SampleStats ofRows(long[] rows) {
-        int n = rows.length / 3;
-        long[] nfe = new long[n];
-        long[] acc = new long[n];
-        long[] rej = new long[n];
-        for (int b = 0; b < n; b++) {
-            nfe[b] = rows[3 * b];
-            acc[b] = rows[3 * b + 1];
-            rej[b] = rows[3 * b + 2];
+        if (rows == null) return null;
+        int b = rows.length / 3;
+        long[] n = new long[b], a = new long[b], r = new long[b];
+        for (int i = 0; i < b; i++) {
+            n[i] = rows[3 * i];
+            a[i] = rows[3 * i + 1];
+            r[i] = rows[3 * i + 2];
         }
-        return new SampleStats(nfe, acc, rej);
+        return new SampleStats(n, a, r);
     }
 
-    public int rows() {
+    public int batch() {
         return nfe.length;
+    }
+
+    /** Accepted + rejected steps of row b. */
+    public long steps(int b) {
+        return accepted[b] + rejected[b];
     }
 
     @Override
@@ -51,25 +60,6 @@ public record SampleStats(long[] nfe, long[] accepted, long[] rejected) {
         return rejected.clone();
     }
 
-    /** Accepted + rejected steps of row b. */
-    public long steps(int b) {
-        return accepted[b] + rejected[b];
-    }
-
-    @Override
-    public String toString() {
-        long min = Long.MAX_VALUE;
-        long max = 0;
-        double sum = 0;
-        for (int b = 0; b < rows(); b++) {
-            min = Math.min(min, steps(b));
-            max = Math.max(max, steps(b));
-            sum += steps(b);
-        }
-        return rows() + " rows, steps per row " + min + ".." + max + " (mean " + String.format("%.1f", sum / rows())
-                + ")";
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof SampleStats s && Arrays.equals(nfe, s.nfe) && Arrays.equals(accepted, s.accepted)
@@ -78,6 +68,14 @@ public record SampleStats(long[] nfe, long[] accepted, long[] rejected) {
 
     @Override
     public int hashCode() {
-        return 31 * (31 * Arrays.hashCode(nfe) + Arrays.hashCode(accepted)) + Arrays.hashCode(rejected);
+        return Objects.hash(Arrays.hashCode(nfe), Arrays.hashCode(accepted), Arrays.hashCode(rejected));
+    }
+
+    @Override
+    public String toString() {
+        long[] s = accepted.clone();
+        Arrays.sort(s);
+        return batch() == 0 ? "no samples" : batch() + " samples, accepted steps min " + s[0] + ", median "
+                + s[s.length / 2] + ", max " + s[s.length - 1];
     }
 }

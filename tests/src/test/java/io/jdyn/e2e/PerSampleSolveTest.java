@@ -202,7 +202,7 @@ class PerSampleSolveTest {
         try (Tensor y = Tensor.of(DType.FLOAT32, y0, N, 2);
                 Solution s = Odeint.odeintPerSample(rowField, y, new double[] {0, T_END}, options(1e-5, true))) {
             assertTrue(maxError(s.ys().toDoubleArray()) < 2e-3);
-            assertEquals(N, s.stats().perSample().rows());
+            assertEquals(N, s.stats().perSample().batch());
         }
         // fixed steps: the rows share the grid; perSample only adds the per-row figures
         SolveOptions fixed = SolveOptions.builder().method("rk4").dt(0.01).perSample(true).build();
