@@ -46,6 +46,12 @@ enum jdyn_method {
  * dtype. Returns 0 on success; any other value aborts the solve with JDYN_ERR_CALLBACK. */
 typedef int32_t (*jdyn_field_fn)(void* ctx, double t, const void* z, void* dz, int64_t batch, int64_t dim);
 
+/* A vector field with a time per batch row: writes dz = f(t[b], z[b]) for every row b, t [batch].
+ * Per-sample solves (jdyn_solve_config.per_sample) call it with each row at its own time; rows are
+ * never reordered, so row b is always the batch's row b. Returns 0 on success. */
+typedef int32_t (*jdyn_field_rows_fn)(void* ctx, const double* t, const void* z, void* dz, int64_t batch,
+                                      int64_t dim);
+
 /* An event function: writes g(t, z) (one value for the whole batch) to *out. Returns 0 on success. */
 typedef int32_t (*jdyn_event_fn)(void* ctx, double t, const void* z, int64_t batch, int64_t dim, double* out);
 
@@ -92,6 +98,12 @@ typedef struct jdyn_solve_config {
                                    shares one step (Hairer's RMS over the whole batch) */
     int64_t* sample_stats;      /* per_sample: [batch, 3] written per row (nfe, accepted, rejected), or
                                    NULL; a row's nfe counts the evaluations that row took part in */
+    jdyn_field_rows_fn field_rows; /* the field with a time per row, or NULL. Either field or field_rows
+                                   must be given; with both, per-sample adaptive solves call field_rows
+                                   and the others field. With only field, a per-sample adaptive solve
+                                   calls it once per run of consecutive rows at one time (on that
+                                   sub-batch): correct but slow, as rows soon all have their own times */
+    void* field_rows_ctx;
 } jdyn_solve_config;
 
 typedef struct jdyn_solve_stats {

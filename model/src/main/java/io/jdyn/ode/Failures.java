@@ -8,7 +8,7 @@ final class Failures {
     private Failures() {}
 
     static SolveStats stats(SolveOutcome out) {
-        return stats(out, null);
+        return stats(out, out.sampleStats());
     }
 
     /** With a per-sample solve's per-row counts [batch, 3] (null: none). */

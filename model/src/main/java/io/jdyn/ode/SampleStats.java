@@ -40,6 +40,11 @@ public record SampleStats(long[] nfe, long[] accepted, long[] rejected) {
         return nfe.length;
     }
 
+    /** Accepted + rejected steps of row b. */
+    public long steps(int b) {
+        return accepted[b] + rejected[b];
+    }
+
     @Override
     public long[] nfe() {
         return nfe.clone();

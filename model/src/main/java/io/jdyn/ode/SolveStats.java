@@ -4,10 +4,14 @@ import java.util.Arrays;
 
 /**
  * What a solve did: vector field evaluations (each is one whole batch), accepted and rejected steps,
- * the last step size, the time reached, and the last error ratios (newest first). For a per-sample solve
- * (native per-row sub-solves: the counts are summed over the rows, each evaluation one row's; last step,
- * time reached and error ratios are the last row's), {@link #perSample()} gives every row's counts;
- * null otherwise.
+ * the last step size, the time reached, and the last error ratios (newest first). {@link #perSample()}
+ * gives every row's counts for a per-sample solve ({@link SolveOptions.Builder#perSample}), null otherwise.
+ * The batch figures of a per-sample solve: with gradients (native per-row sub-solves) the counts are
+ * summed over the rows, each evaluation one row's, and last step, time reached and error ratios are the
+ * last row's; without (Odeint's lockstep loop) nfe counts field calls (with a plain {@link VectorField},
+ * one per run of rows at one time), accepted and rejected are those of the row that took the most steps
+ * (their sum is the lockstep iterations), and on a failure lastDt, tReached and errorRatios are the
+ * failing row's.
  */
 public record SolveStats(long nfe, long accepted, long rejected, double lastDt, double tReached,
         double[] errorRatios, SampleStats perSample) {
