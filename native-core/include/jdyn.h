@@ -46,6 +46,12 @@ enum jdyn_method {
  * dtype. Returns 0 on success; any other value aborts the solve with JDYN_ERR_CALLBACK. */
 typedef int32_t (*jdyn_field_fn)(void* ctx, double t, const void* z, void* dz, int64_t batch, int64_t dim);
 
+/* A vector field with a time per batch row: writes dz = f(t[b], z[b]) for every row b, t [batch].
+ * Per-sample solves (jdyn_solve_config.per_sample) call it with each row at its own time; rows are
+ * never reordered, so row b is always the batch's row b. Returns 0 on success. */
+typedef int32_t (*jdyn_field_rows_fn)(void* ctx, const double* t, const void* z, void* dz, int64_t batch,
+                                      int64_t dim);
+
 /* An event function: writes g(t, z) (one value for the whole batch) to *out. Returns 0 on success. */
 typedef int32_t (*jdyn_event_fn)(void* ctx, double t, const void* z, int64_t batch, int64_t dim, double* out);
 
@@ -92,6 +98,12 @@ typedef struct jdyn_solve_config {
                                    shares one step (Hairer's RMS over the whole batch) */
     int64_t* sample_stats;      /* per_sample: [batch, 3] written per row (nfe, accepted, rejected), or
                                    NULL; a row's nfe counts the evaluations that row took part in */
+    jdyn_field_rows_fn field_rows; /* the field with a time per row, or NULL. Either field or field_rows
+                                   must be given; with both, per-sample adaptive solves call field_rows
+                                   and the others field. With only field, a per-sample adaptive solve
+                                   calls it once per run of consecutive rows at one time (on that
+                                   sub-batch): correct but slow, as rows soon all have their own times */
+    void* field_rows_ctx;
 } jdyn_solve_config;
 
 typedef struct jdyn_solve_stats {
@@ -352,7 +364,11 @@ typedef struct jdyn_tape jdyn_tape;
 
 /* Solves with the program as the vector field (config->field is ignored). With tape != NULL, keeps
  * what grad->sensitivity needs for jdyn_tape_backward (params must then stay unchanged and alive until
- * the tape is freed). integral_value (may be NULL) receives the integral loss. */
+ * the tape is freed). integral_value (may be NULL) receives the integral loss.
+ * With config->per_sample on an adaptive method, every row is solved and differentiated as if alone
+ * (one sub-tape per row: dL/dy0 per row, dL/dtheta and dL/dt summed over the rows in row order); stats
+ * and jdyn_backward_stats hold totals over the rows, config->sample_stats the rows' own counts. Refused
+ * there: grad->integral, a program whose rows interact (e.g. a reduction over the batch), SNOpt. */
 JDYN_API int32_t jdyn_program_solve(const jdyn_solve_config* config, const jdyn_program* program, const void* params,
                                     const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
                                     double* integral_value, jdyn_tape** tape);
@@ -379,7 +395,8 @@ JDYN_API int32_t jdyn_diff_field_solve(const jdyn_solve_config* config, const jd
  * g_y0 [batch, dim] and g_times [n_times] overwritten, g_params [n_params] accumulated; any may be NULL. */
 JDYN_API int32_t jdyn_tape_backward(jdyn_tape* tape, const void* ys_cotangent, void* g_y0, void* g_params,
                                     double* g_times, jdyn_backward_stats* stats);
-/* Accepted steps recorded (autograd) and native bytes held by the tape. */
+/* Accepted steps recorded (autograd; 0 for a per-sample solve, whose rows' steps are in sample_stats) and
+ * native bytes held by the tape. */
 JDYN_API int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* bytes);
 /* The step boundaries of an autograd tape: steps + 1 times. */
 JDYN_API int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out);

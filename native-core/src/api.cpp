@@ -10,7 +10,7 @@
 
 // The Java side (ffm-bindings SolveStructs) describes these structs field by field; the sizes are
 // pinned here and there so that a field added on one side only fails the build.
-static_assert(sizeof(jdyn_solve_config) == 36 * 8, "jdyn_solve_config changed: update SolveStructs.CONFIG");
+static_assert(sizeof(jdyn_solve_config) == 38 * 8, "jdyn_solve_config changed: update SolveStructs.CONFIG");
 static_assert(sizeof(jdyn_solve_stats) == 13 * 8, "jdyn_solve_stats changed: update SolveStructs.STATS");
 
 struct jdyn_dense {

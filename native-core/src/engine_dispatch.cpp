@@ -2,6 +2,7 @@
 #include <cstring>
 
 #include "engine.h"
+#include "engine_per_sample.h"
 #include "engine_variants.h"
 #include "validate.h"
 
@@ -26,6 +27,10 @@ void solve(const jdyn_solve_config& cfg, const void* y0, void* ys, void* event_s
     std::memset(&st, 0, sizeof st);
     st.bad_index = -1;
     const ButcherTableau& tab = validate_config(cfg, y0);
+    if (cfg.per_sample || !cfg.field) {
+        solve_rows(cfg, tab, y0, ys, event_state, st, dense, observer, engine == isa_avx2::run_engine, engine);
+        return;
+    }
     engine(cfg, tab, y0, ys, event_state, st, dense, observer);
 }
 

@@ -57,7 +57,7 @@ const ButcherTableau& validate_config(const jdyn_solve_config& c, const void* y0
         bad("the state must be [batch, dim] with both >= 1, got [" + std::to_string(c.batch) + ", " +
             std::to_string(c.dim) + "]");
     if (c.batch > (int64_t(1) << 40) / c.dim) bad("the state [batch, dim] is too large");
-    if (!c.field) bad("no vector field given");
+    if (!c.field && !c.field_rows) bad("no vector field given");
     if (!y0) bad("no initial state given");
     if (!c.times || c.n_times < 2) bad("at least two times are needed (t0 and one output time), got " +
                                        std::to_string(c.times ? c.n_times : 0));
@@ -116,6 +116,12 @@ const ButcherTableau& validate_config(const jdyn_solve_config& c, const void* y0
             bad("fixed-step solving with " + tab->name + " needs a step dt > 0 or a grid, got dt=" + num(c.dt));
     }
     if (c.per_sample != 0 && c.per_sample != 1) bad("per_sample must be 0 or 1, got " + std::to_string(c.per_sample));
+    if (c.per_sample && c.adaptive && c.event)
+        bad("per-sample stepping cannot have a terminal event: the event function is one value for the whole "
+            "batch, but each row is at its own time (solve without per_sample, or one row at a time)");
+    if (c.per_sample && c.adaptive && c.dense)
+        bad("per-sample stepping does not keep the dense interpolant: each row has its own steps (ask for output "
+            "times instead, or solve without per_sample)");
     if (c.max_steps < 0) bad("max_steps must be >= 0 (0 = unlimited), got " + std::to_string(c.max_steps));
     if (c.event) {
         if (!(std::isfinite(c.event_tol) && c.event_tol > 0)) bad("event_tol must be > 0, got " + num(c.event_tol));

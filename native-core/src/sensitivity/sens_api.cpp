@@ -8,6 +8,7 @@
 #include "jdyn.h"
 #include "nn/program_handle.h"
 #include "sensitivity/curvature.h"
+#include "sensitivity/per_sample.h"
 #include "sensitivity/tape.h"
 #include "status.h"
 
@@ -75,6 +76,7 @@ struct jdyn_tape {
     std::shared_ptr<const jdyn::graph::CompiledProgram> program;
     const void* params = nullptr;
     int64_t dtype = JDYN_FLOAT32;
+    bool per_sample = false;  // one sub-tape per batch row (sensitivity/per_sample.h)
 };
 
 namespace {
@@ -100,8 +102,19 @@ void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, 
     if (field->dim() != config.dim)
         jdyn::fail(JDYN_ERR_ARGUMENT, "the vector field maps width " + std::to_string(field->dim()) +
                                           " but the state has dim " + std::to_string(config.dim));
+    const bool per_sample = jdyn::steps_per_sample(config);
+    if (per_sample && grad && grad->integral)
+        jdyn::fail(JDYN_ERR_ARGUMENT, "an integral loss callback returns one value for the whole batch: a per-sample "
+                                      "solve refuses it (give each sample its running cost as a state column, as "
+                                      "NeuralODE's integralLoss does, or solve with per_sample = 0)");
     std::unique_ptr<jdyn::IntegralLoss> integral;
     if (grad && grad->integral) integral = std::make_unique<jdyn::CallbackIntegral>(grad->integral, grad->integral_ctx);
+    if (per_sample && !tape_out) {
+        // Inference, every row alone; the same row solves as the taped path's, so outputs agree bitwise.
+        jdyn::solve_per_sample<T>(config, field, static_cast<const T*>(y0), static_cast<T*>(ys), *stats);
+        if (integral_value) *integral_value = 0;
+        return;
+    }
     if (!tape_out && !integral) {
         // Inference: the field runs natively inside the engine; no tape.
         jdyn_solve_config c = config;
@@ -126,8 +139,15 @@ void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, 
         t->options.atol = grad->atol;
         t->options.max_steps = grad->max_steps;
     }
-    t->tape = jdyn::forward_with_tape<T>(config, sens, field, static_cast<const T*>(y0), static_cast<T*>(ys), *stats,
-                                         t->integral.get(), integral_value);
+    if (per_sample) {
+        t->per_sample = true;
+        t->tape = jdyn::per_sample_forward_with_tape<T>(config, sens, field, static_cast<const T*>(y0),
+                                                         static_cast<T*>(ys), *stats);
+        if (integral_value) *integral_value = 0;
+    } else {
+        t->tape = jdyn::forward_with_tape<T>(config, sens, field, static_cast<const T*>(y0), static_cast<T*>(ys),
+                                             *stats, t->integral.get(), integral_value);
+    }
     if (tape_out) *tape_out = t.release();
 }
 
@@ -137,6 +157,7 @@ template <class T>
 void solve_program(const jdyn_solve_config& config, const jdyn_program* program, const T* params, bool inference,
                    const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
                    double* integral_value, jdyn_tape** tape) {
+    if (jdyn::steps_per_sample(config)) jdyn::require_rows_independent(program->compiled->graph());
     if (inference) {
         jdyn_program_require_field(program);
         jdyn::GraphField<T>& f = jdyn_program_cached_field<T>(program, params);
@@ -231,6 +252,10 @@ int32_t jdyn_tape_backward_curvature(jdyn_tape* tape, const void* ys_cotangent, 
     if (samples) *samples = 0;
     return jdyn::guarded([&] {
         if (!tape || !factors) jdyn::fail(JDYN_ERR_ARGUMENT, "tape and factors must not be NULL");
+        if (tape->per_sample)
+            jdyn::fail(JDYN_ERR_ARGUMENT, "second-order statistics (SNOpt) are not collected by a per-sample solve: "
+                                          "their factors average over the batch at shared times (solve with "
+                                          "per_sample = 0)");
         if (!tape->program)
             jdyn::fail(JDYN_ERR_ARGUMENT, "second-order statistics need a program's solve (jdyn_program_solve), "
                                           "not a field given by callbacks");
@@ -300,6 +325,7 @@ int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* bytes) {
 int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out) {
     return jdyn::guarded([&] {
         if (!tape || !out) jdyn::fail(JDYN_ERR_ARGUMENT, "tape and out must not be NULL");
+        if (tape->per_sample) tape->tape->step_times(out);  // refuses: one sequence of steps per row
         if (tape->tape->steps() == 0) jdyn::fail(JDYN_ERR_ARGUMENT, "only an autograd tape records its steps");
         tape->tape->step_times(out);
     });

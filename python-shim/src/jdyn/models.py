@@ -72,13 +72,15 @@ class NeuralODE(Module):
     program; or a vector field written the torch way, an nn.Module with forward(x) / forward(t, x) or a function
     f(t, x) / f(x), traced once into a native program (dim: the state width, read from its first Linear
     unless given); or a field from jdyn.trace(f). solver: 'euler', 'midpoint', 'heun', 'rk4', 'bosh3', 'dopri5', 'tsit5' (default, as
-    torchdyn), 'dopri8'. sensitivity: 'autograd', 'adjoint', 'interpolated_adjoint'.
+    torchdyn), 'dopri8'. sensitivity: 'autograd', 'adjoint', 'interpolated_adjoint'. per_sample (jdyn's, torchdyn
+    has none): every sample steps on its own with an adaptive solver, as if solved alone (torchode's per-sample
+    stepping); the samples must not interact through the field.
     """
 
     def __init__(self, vector_field, solver="tsit5", order=1, atol=1e-3, rtol=1e-3, sensitivity="autograd",
                  solver_adjoint=None, atol_adjoint=1e-4, rtol_adjoint=1e-4, interpolator=None, integral_loss=None,
                  seminorm=False, return_t_eval=True, optimizable_params=(), s_span=(0.0, 1.0), dtype="float32",
-                 seed=0, max_steps=None, dt=None, dim=None, _java=None):
+                 seed=0, max_steps=None, dt=None, dim=None, per_sample=False, _java=None):
         if interpolator is not None:
             raise NotImplementedError("interpolator: jdyn's solvers use their own dense output; leave it None")
         if optimizable_params:
@@ -98,6 +100,7 @@ class NeuralODE(Module):
         self.solver, self.sensitivity, self.order = solver, sensitivity, int(order)
         self.atol, self.rtol, self.atol_adjoint, self.rtol_adjoint = atol, rtol, atol_adjoint, rtol_adjoint
         self.seminorm, self.return_t_eval = bool(seminorm), bool(return_t_eval)
+        self.per_sample = bool(per_sample)  # jdyn's: every sample steps on its own (torchode's per-sample stepping)
         self.integral_loss, self.integral_loss_value = integral_loss, None
         self.s_span = tuple(float(s) for s in s_span)
         self.training = True
@@ -164,6 +167,8 @@ class NeuralODE(Module):
             b = b.maxSteps(int(max_steps))
         if dt is not None:
             b = b.dt(float(dt))
+        if self.per_sample:
+            b = b.perSample(True)
         if self.integral_loss is not None:
             b = b.integralLoss(self._integral_cost(dtype))
         return b

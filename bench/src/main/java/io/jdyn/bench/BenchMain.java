@@ -35,6 +35,7 @@ public final class BenchMain {
         BENCHMARKS.put("wide-nfe-seminorm", WideNfeSeminorm::new);
         BENCHMARKS.put("adjoint-memory", AdjointMemory::new);
         BENCHMARKS.put("moons-train-step", MoonsTrainStep::new);
+        BENCHMARKS.put("moons-train-step-per-sample", MoonsTrainStepPerSample::new);
         BENCHMARKS.put("inference-batch", InferenceBatch::new);
         BENCHMARKS.put("graalpy-train-step", GraalPyTrainStep::new);
         BENCHMARKS.put("hvp-cost", HvpCost::new);
@@ -45,6 +46,8 @@ public final class BenchMain {
         BENCHMARKS.put("hypereuler-moons", HyperEulerMoons::new);
         BENCHMARKS.put("cnf-8gaussians", Cnf8Gaussians::new);
         BENCHMARKS.put("snopt-convergence", SnoptConvergenceBench::new);
+        BENCHMARKS.put("spark-train-round", SparkTrainRound::new);
+        BENCHMARKS.put("ensemble-100k", Ensemble100k::new);
 
         ALIASES.put("oscillators-10k-matched", "oscillators-10k");
         ALIASES.put("moons-nfe-seminorm", "moons-nfe-full");

@@ -2,6 +2,8 @@ package io.jdyn.bench;
 
 import io.jdyn.Tensor;
 import io.jdyn.ode.Odeint;
+import io.jdyn.ode.SampleStats;
+import io.jdyn.ode.SampleVectorField;
 import io.jdyn.ode.SolveOptions;
 import io.jdyn.ode.SolveStats;
 import io.jdyn.ode.Solution;
@@ -25,6 +27,11 @@ import org.hipparchus.ode.nonstiff.DormandPrince54Integrator;
  * batch, so at equal tolerances its worst oscillator can be less accurate than Hipparchus's, which
  * controls each oscillator's own error. The second line, oscillators-10k-matched, tightens jdyn's
  * tolerance until its maximum error is no worse than Hipparchus's, and times that.
+ *
+ * <p>oscillators-10k-per-sample solves the batch with per-sample stepping (every oscillator its own
+ * steps and error control, as Hipparchus does, in lockstep iterations over the batch) and a
+ * {@link SampleVectorField}, at Hipparchus's tolerance; oscillators-10k-per-sample-matched tightens it
+ * as the matched line does if its worst error is above Hipparchus's.
  */
 final class Oscillators10k implements Benchmark {
     static final int N = 10_000;
@@ -85,6 +92,33 @@ final class Oscillators10k implements Benchmark {
         try (Tensor y0 = Tensor.of(init, N, 2);
                 Solution s = Odeint.odeint(field, y0, new double[] {0, T_END}, options)) {
             double[] ys = s.ys().toDoubleArray(); // [2, N, 2]
+            double[] end = new double[2 * N];
+            System.arraycopy(ys, 2 * N, end, 0, 2 * N);
+            return new JdynRun(end, s.stats());
+        }
+    }
+
+    /** Per-sample stepping with the row-time field: each row its own steps. */
+    private JdynRun jdynPerSample(double rtol, double atol) {
+        final double[] c = damping;
+        final double[] k = stiffness;
+        SampleVectorField field = (t, z, dz) -> {
+            int n = z.batch();
+            for (int b = 0; b < n; b++) {
+                long i = 2L * b;
+                double x = z.get(i);
+                double v = z.get(i + 1);
+                dz.set(i, v);
+                dz.set(i + 1, -c[b] * v - k[b] * x);
+            }
+        };
+        double[] init = new double[2 * N];
+        for (int b = 0; b < N; b++) init[2 * b] = 1;
+        SolveOptions options = SolveOptions.builder().method("dopri5").rtol(rtol).atol(atol).maxSteps(0)
+                .perSample(true).build();
+        try (Tensor y0 = Tensor.of(init, N, 2);
+                Solution s = Odeint.odeintPerSample(field, y0, new double[] {0, T_END}, options)) {
+            double[] ys = s.ys().toDoubleArray();
             double[] end = new double[2 * N];
             System.arraycopy(ys, 2 * N, end, 0, 2 * N);
             return new JdynRun(end, s.stats());
@@ -164,17 +198,47 @@ final class Oscillators10k implements Benchmark {
         boolean found = matchedErr <= baseErr;
         boolean tightened = found && matched != tol;
 
+        // per-sample stepping at Hipparchus's tolerance, tightened likewise only if its worst row is worse
+        JdynRun psRun = jdynPerSample(tol, tol);
+        double psErr = maxError(psRun.end());
+        BenchMain.log(String.format(Locale.ROOT, "  per-sample tol %.3g: max error %.3g (%s)", tol, psErr,
+                psRun.stats()));
+        double psMatched = tol;
+        JdynRun psMatchedRun = psRun;
+        double psMatchedErr = psErr;
+        for (int step = 1; psMatchedErr > baseErr && step <= 40; step++) {
+            psMatched = tol * Math.pow(10, -step / 4.0);
+            psMatchedRun = jdynPerSample(psMatched, psMatched);
+            psMatchedErr = maxError(psMatchedRun.end());
+            BenchMain.log(String.format(Locale.ROOT, "  per-sample tol %.3g: max error %.3g", psMatched, psMatchedErr));
+        }
+        boolean psFound = psMatchedErr <= baseErr;
+        boolean psTightened = psFound && psMatched != tol;
+        final double pmt = psMatched;
+
         // timed in alternation, so that load that comes and goes hits every side alike
         final double mt = matched;
         Timing.Body hip = () -> hipparchus(tol, tol, new long[1]);
         Timing.Body same = () -> jdyn(tol, tol);
-        Timing.Result[] r = tightened
-                ? Timing.interleaved(new String[] {"hipparchus one by one", "jdyn batch",
-                        "jdyn batch, matched tolerance " + Json.number(mt)}, 3, 11, hip, same, () -> jdyn(mt, mt))
-                : Timing.interleaved(new String[] {"hipparchus one by one", "jdyn batch"}, 3, 11, hip, same);
+        List<String> names = new ArrayList<>(List.of("hipparchus one by one", "jdyn batch"));
+        List<Timing.Body> bodies = new ArrayList<>(List.of(hip, same));
+        if (tightened) {
+            names.add("jdyn batch, matched tolerance " + Json.number(mt));
+            bodies.add(() -> jdyn(mt, mt));
+        }
+        names.add("jdyn per-sample");
+        bodies.add(() -> jdynPerSample(tol, tol));
+        if (psTightened) {
+            names.add("jdyn per-sample, matched tolerance " + Json.number(pmt));
+            bodies.add(() -> jdynPerSample(pmt, pmt));
+        }
+        Timing.Result[] r = Timing.interleaved(names.toArray(String[]::new), 3, 11,
+                bodies.toArray(Timing.Body[]::new));
         Timing.Result base = r[0];
         Timing.Result mine = r[1];
         Timing.Result tight = tightened ? r[2] : mine;
+        Timing.Result perSample = r[tightened ? 3 : 2];
+        Timing.Result perSampleTight = psTightened ? r[r.length - 1] : perSample;
 
         // where jdyn's time goes: the share spent inside the Java field (instrumented runs, not the timed ones)
         List<double[]> shares = new ArrayList<>();
@@ -200,6 +264,29 @@ final class Oscillators10k implements Benchmark {
                         + " / solve time");
         out.accept(mine.describe(line));
 
+        Json p = Json.bench("oscillators-10k-per-sample").num("value", perSample.medianMs()).str("unit", "ms")
+                .str("baseline", Hipparchus.version() + " " + BASELINE).num("baseline_value", base.medianMs())
+                .num("ratio", perSample.medianNs() / base.medianNs());
+        describePerSample(p, tol, psRun, psErr, baseErr, baseEvals);
+        out.accept(perSample.describe(p));
+        if (psTightened || !psFound) {
+            Json pm = Json.bench("oscillators-10k-per-sample-matched");
+            if (!psFound) {
+                pm.nul("value").str("unit", "ms").str("error", "no tolerance down to " + Json.number(psMatched)
+                        + " brought per-sample's max error down to Hipparchus's");
+                out.accept(pm);
+            } else {
+                pm.num("value", perSampleTight.medianMs()).str("unit", "ms")
+                        .str("baseline", Hipparchus.version() + " " + BASELINE + ", at rtol = atol = "
+                                + Json.number(tol))
+                        .num("baseline_value", base.medianMs())
+                        .num("ratio", perSampleTight.medianNs() / base.medianNs());
+                describePerSample(pm, psMatched, psMatchedRun, psMatchedErr, baseErr, baseEvals);
+                pm.num("baseline_rtol", tol).num("baseline_atol", tol).bool("tightened", true);
+                out.accept(perSampleTight.describe(pm));
+            }
+        }
+
         Json m = Json.bench("oscillators-10k-matched");
         if (!found) {
             m.nul("value").str("unit", "ms").str("error", "no tolerance down to " + Json.number(matched)
@@ -215,6 +302,25 @@ final class Oscillators10k implements Benchmark {
                 .str("matching", "jdyn rtol = atol = " + Json.number(tol) + " * 10^(-k/4), smallest k >= 0 with "
                         + "jdyn_max_error <= baseline_max_error");
         out.accept(tight.describe(m));
+    }
+
+    private void describePerSample(Json j, double t, JdynRun run, double err, double baseErr, long baseEvals) {
+        SampleStats ps = run.stats().perSample();
+        long max = 0;
+        long sum = 0;
+        long nfe = 0;
+        for (int b = 0; b < ps.batch(); b++) {
+            max = Math.max(max, ps.steps(b));
+            sum += ps.steps(b);
+            nfe += ps.nfe()[b];
+        }
+        j.num("batch", N).num("dim", 2).str("method", "dopri5").str("dtype", "float64").num("rtol", t).num("atol", t)
+                .num("t_end", T_END).str("omega", "0.5..2").str("zeta", "0.05..0.3").bool("per_sample", true)
+                .num("jdyn_max_error", err).num("baseline_max_error", baseErr).str("error_measure", ERROR_MEASURE)
+                .num("row_steps_mean", (double) sum / ps.batch()).num("row_steps_max", max)
+                .num("row_nfe_total", nfe).num("baseline_nfe_total", baseEvals)
+                .num("jdyn_field_calls", run.stats().nfe())
+                .str("field", "SampleVectorField (rows at their own times), flat get/set over the BatchView");
     }
 
     private void describe(Json j, double t, JdynRun run, double jdynErr, double baseErr, long baseEvals) {

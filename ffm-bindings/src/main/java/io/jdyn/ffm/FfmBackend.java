@@ -58,9 +58,13 @@ final class FfmBackend implements Backend {
         FfmBuffer ev = r.eventState() == null ? null : FfmBuffer.checked(r.eventState(), dtype, perState, "event state");
 
         Upcalls.Active active = Upcalls.Active.of(r.field(), SolveStructs.event(spec), null, null, dtype,
-                (int) spec.batch(), (int) spec.dim(), 0);
+                (int) spec.batch(), (int) spec.dim(), 0).withSample(r.sampleField());
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment cfg = SolveStructs.config(a, spec, Upcalls.FIELD_STUB);
+            // the per-row statistics of a per-sample solve: [batch, 3] (nfe, accepted, rejected)
+            MemorySegment sampleStats = spec.options().perSample()
+                    ? a.allocate(ValueLayout.JAVA_LONG, 3 * spec.batch()) : MemorySegment.NULL;
+            MemorySegment cfg = SolveStructs.config(a, spec, r.field() == null ? MemorySegment.NULL : Upcalls.FIELD_STUB,
+                    r.sampleField() == null ? MemorySegment.NULL : Upcalls.FIELD_ROWS_STUB, sampleStats);
             MemorySegment stats = a.allocate(SolveStructs.STATS);
             MemorySegment denseOut = a.allocate(ValueLayout.ADDRESS);
 
@@ -75,7 +79,7 @@ final class FfmBackend implements Backend {
             String message = status == 0 ? "" : lib.lastErrorMessage();
             MemorySegment denseHandle = denseOut.get(ValueLayout.ADDRESS, 0);
             DenseHandle dense = denseHandle.equals(MemorySegment.NULL) ? null : new FfmDense(lib, denseHandle);
-            return SolveStructs.outcome(status, message, stats, active.error, dense);
+            return SolveStructs.outcome(status, message, stats, active.error, dense, sampleStats);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

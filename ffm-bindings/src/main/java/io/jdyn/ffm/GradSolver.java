@@ -2,6 +2,7 @@ package io.jdyn.ffm;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import io.jdyn.DType;
 import io.jdyn.ode.GradOptions;
@@ -48,13 +49,18 @@ final class GradSolver {
         }
         GradOptions gradOptions = g.grad(); // null: forward only, no tape
         IntegralLoss loss = gradOptions == null ? null : gradOptions.integralLoss();
+        // A per-sample adaptive solve runs each row alone: a Java field is called back one row at a time.
+        boolean perRow = spec.options().perSample() && spec.options().adaptive();
+        int callbackBatch = perRow ? 1 : (int) spec.batch();
         Upcalls.Active active = Upcalls.Active.of(r.field(), SolveStructs.event(spec), g.vjp(),
-                loss == null ? null : loss::value, dtype, (int) spec.batch(), (int) spec.dim(), numParams);
+                loss == null ? null : loss::value, dtype, callbackBatch, (int) spec.dim(), numParams);
         if (program != null) program.retain();
         try (Arena a = Arena.ofConfined()) {
             MemorySegment cfg = SolveStructs.config(a, spec, program == null ? Upcalls.FIELD_STUB : MemorySegment.NULL);
             MemorySegment grad = gradOptions == null ? MemorySegment.NULL : GradStructs.gradOptions(a, gradOptions);
             MemorySegment stats = a.allocate(SolveStructs.STATS);
+            MemorySegment sampleStats = perRow ? a.allocate(JAVA_LONG, 3 * spec.batch()) : null;
+            if (sampleStats != null) SolveStructs.set(cfg, "sample_stats", sampleStats);
             MemorySegment integralValue = a.allocate(JAVA_DOUBLE);
             MemorySegment tapeOut = g.keepTape() ? a.allocate(ADDRESS) : MemorySegment.NULL;
             int status;
@@ -78,7 +84,8 @@ final class GradSolver {
                 tape = new FfmTape(lib, tapeHandle, program, params, active, dtype, perState, nTimes, numParams);
             }
             SolveOutcome outcome = SolveStructs.outcome(status, message, stats, active.error, null);
-            return new GradOutcome(outcome, integralValue.get(JAVA_DOUBLE, 0), tape);
+            return new GradOutcome(outcome, integralValue.get(JAVA_DOUBLE, 0), tape,
+                    sampleStats == null ? null : sampleStats.toArray(JAVA_LONG));
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

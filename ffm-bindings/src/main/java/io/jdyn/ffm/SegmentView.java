@@ -34,6 +34,11 @@ abstract sealed class SegmentView implements BatchView permits SegmentView.F64, 
         return dtype == DType.FLOAT64 ? new F64(batch, dim) : new F32(batch, dim);
     }
 
+    /** A view of v's dtype and width over batch rows (a per-sample solve's sub-batches). */
+    static SegmentView like(SegmentView v, int batch) {
+        return v instanceof F64 ? new F64(batch, v.dim) : new F32(batch, v.dim);
+    }
+
     /** Points the view at the engine's buffer at address (batch * dim values). */
     final void point(MemorySegment address) {
         base = address.address();

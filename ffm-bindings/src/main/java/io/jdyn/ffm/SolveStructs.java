@@ -62,7 +62,9 @@ final class SolveStructs {
             JAVA_DOUBLE.withName("event_max_check"),
             JAVA_LONG.withName("dense"),
             JAVA_LONG.withName("per_sample"),
-            ADDRESS.withName("sample_stats"));
+            ADDRESS.withName("sample_stats"),
+            ADDRESS.withName("field_rows"),
+            ADDRESS.withName("field_rows_ctx"));
 
     static final StructLayout STATS = MemoryLayout.structLayout(
             JAVA_LONG.withName("nfe"),
@@ -123,6 +125,15 @@ final class SolveStructs {
      * place the options meet the C struct.
      */
     static MemorySegment config(Arena a, SolveSpec spec, MemorySegment field) {
+        return config(a, spec, field, MemorySegment.NULL, MemorySegment.NULL);
+    }
+
+    /**
+     * The same with a field with a time per row (fieldRows, or NULL) and the per-row statistics'
+     * [batch, 3] buffer (sampleStats, or NULL).
+     */
+    static MemorySegment config(Arena a, SolveSpec spec, MemorySegment field, MemorySegment fieldRows,
+            MemorySegment sampleStats) {
         SolveOptions o = spec.options();
         boolean adaptive = o.adaptive();
         double[] grid = o.grid();
@@ -164,7 +175,8 @@ final class SolveStructs {
         set(cfg, "event_max_check", event == null ? 0 : event.maxCheckInterval());
         set(cfg, "dense", o.dense() ? 1L : 0L);
         set(cfg, "per_sample", o.perSample() ? 1L : 0L);
-        set(cfg, "sample_stats", MemorySegment.NULL);
+        set(cfg, "sample_stats", sampleStats);
+        set(cfg, "field_rows", fieldRows);
         return cfg;
     }
 
@@ -183,10 +195,17 @@ final class SolveStructs {
 
     /** The outcome of a solve from its status, message and the jdyn_solve_stats the engine wrote. */
     static SolveOutcome outcome(int status, String message, MemorySegment stats, Throwable error, DenseHandle dense) {
+        return outcome(status, message, stats, error, dense, MemorySegment.NULL);
+    }
+
+    /** The same with the per-row statistics the engine wrote to sampleStats (NULL: none). */
+    static SolveOutcome outcome(int status, String message, MemorySegment stats, Throwable error, DenseHandle dense,
+            MemorySegment sampleStats) {
+        long[] rows = sampleStats.equals(MemorySegment.NULL) ? null : sampleStats.toArray(JAVA_LONG);
         return new SolveOutcome(status, message, statLong(stats, "nfe"), statLong(stats, "accepted"),
                 statLong(stats, "rejected"), statLong(stats, "n_out"), statLong(stats, "event_found") != 0,
                 statLong(stats, "bad_index"), statDouble(stats, "t_reached"), statDouble(stats, "last_dt"),
-                statDouble(stats, "event_t"), errorHistory(stats), error, dense);
+                statDouble(stats, "event_t"), errorHistory(stats), error, dense, rows);
     }
 
     /** A seminorm's mask as the engine's norm weights (1 counts, 0 is left out), or null. */

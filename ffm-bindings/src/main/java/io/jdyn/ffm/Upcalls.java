@@ -9,6 +9,7 @@ import io.jdyn.DType;
 import io.jdyn.spi.EventInvoker;
 import io.jdyn.spi.FieldInvoker;
 import io.jdyn.spi.IntegralInvoker;
+import io.jdyn.spi.SampleFieldInvoker;
 import io.jdyn.spi.VjpInvoker;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -43,6 +44,9 @@ final class Upcalls {
         final ParamSegmentView vgp;
         final SegmentView iz;
         final SegmentView igrad;
+        /** A per-sample solve's field with a time per row, and its [batch, 1] float64 view of the times. */
+        SampleFieldInvoker sample;
+        SegmentView st;
         Throwable error;
 
         private Active(FieldInvoker field, EventInvoker event, VjpInvoker vjp, IntegralInvoker integral, DType dtype,
@@ -68,6 +72,13 @@ final class Upcalls {
             return new Active(field, event, vjp, integral, dtype, batch, dim, numParams);
         }
 
+        /** Adds the field with a time per row (the fieldRows stub's target). */
+        Active withSample(SampleFieldInvoker f) {
+            sample = f;
+            st = f == null ? null : SegmentView.of(DType.FLOAT64, z.batch, 1);
+            return this;
+        }
+
         /** The shape the engine passes must be the one the views were made for. */
         void checkShape(long batch, long dim) {
             if (batch != z.batch || dim != z.dim) {
@@ -87,7 +98,7 @@ final class Upcalls {
      */
     record Upcall(String method, FunctionDescriptor descriptor) {}
 
-    /** jdyn_field_fn, jdyn_event_fn, jdyn_vjp_fn and jdyn_integral_fn, in that order. */
+    /** jdyn_field_fn, jdyn_event_fn, jdyn_vjp_fn, jdyn_integral_fn and jdyn_field_rows_fn, in that order. */
     static final List<Upcall> UPCALLS = List.of(
             new Upcall("field", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG,
                     JAVA_LONG)),
@@ -96,12 +107,15 @@ final class Upcalls {
             new Upcall("vjp", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, ADDRESS, JAVA_LONG,
                     JAVA_LONG, ADDRESS, ADDRESS, ADDRESS)),
             new Upcall("integral", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_DOUBLE, ADDRESS, JAVA_LONG, JAVA_LONG,
-                    ADDRESS, ADDRESS)));
+                    ADDRESS, ADDRESS)),
+            new Upcall("fieldRows", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG,
+                    JAVA_LONG)));
 
     static final MemorySegment FIELD_STUB = stub(UPCALLS.get(0));
     static final MemorySegment EVENT_STUB = stub(UPCALLS.get(1));
     static final MemorySegment VJP_STUB = stub(UPCALLS.get(2));
     static final MemorySegment INTEGRAL_STUB = stub(UPCALLS.get(3));
+    static final MemorySegment FIELD_ROWS_STUB = stub(UPCALLS.get(4));
 
     private static MemorySegment stub(Upcall u) {
         try {
@@ -134,9 +148,36 @@ final class Upcalls {
     private static int field(MemorySegment ctx, double t, MemorySegment z, MemorySegment dz, long batch, long dim) {
         Active a = ACTIVE.get();
         try {
+            if (batch != a.z.batch) {
+                // a per-sample solve's slow path: one run of rows at one time, a sub-batch
+                SegmentView zs = SegmentView.like(a.z, (int) batch);
+                SegmentView dzs = SegmentView.like(a.dz, (int) batch);
+                zs.point(z);
+                dzs.point(dz);
+                a.field.invoke(t, zs, dzs);
+                return 0;
+            }
             a.z.point(z);
             a.dz.point(dz);
             a.field.invoke(t, a.z, a.dz);
+            return 0;
+        } catch (Throwable e) {
+            if (a != null && a.error == null) a.error = e;
+            return 1;
+        }
+    }
+
+    /** jdyn_field_rows_fn: dz[b] = f(t[b], z[b]), the whole batch. */
+    @SuppressWarnings("unused") // called from native code
+    private static int fieldRows(MemorySegment ctx, MemorySegment t, MemorySegment z, MemorySegment dz, long batch,
+            long dim) {
+        Active a = ACTIVE.get();
+        try {
+            a.checkShape(batch, dim);
+            a.st.point(t);
+            a.z.point(z);
+            a.dz.point(dz);
+            a.sample.invoke(a.st, a.z, a.dz);
             return 0;
         } catch (Throwable e) {
             if (a != null && a.error == null) a.error = e;

@@ -21,7 +21,7 @@ class SolveStructsTest {
     @Test
     void layoutsMatchTheSizesPinnedInApiCpp() {
         // native-core/src/api.cpp static_asserts the same sizes for the C structs.
-        assertEquals(36 * 8, SolveStructs.CONFIG.byteSize());
+        assertEquals(38 * 8, SolveStructs.CONFIG.byteSize());
         assertEquals(13 * 8, SolveStructs.STATS.byteSize());
     }
 
@@ -52,6 +52,23 @@ class SolveStructsTest {
             assertEquals(1e-5, d.get(JAVA_DOUBLE, at("rtol")));
             assertEquals(0.9, d.get(JAVA_DOUBLE, at("safety")));
             assertEquals(MemorySegment.NULL, d.get(ADDRESS, at("norm_weights")));
+        }
+    }
+
+    @Test
+    void perSampleConfigCarriesTheRowFieldAndTheStatisticsBuffer() {
+        // the two members appended for per-sample stepping sit at the end, after sample_stats
+        assertEquals(36 * 8, at("field_rows"));
+        assertEquals(37 * 8, at("field_rows_ctx"));
+        SolveOptions o = SolveOptions.builder().perSample(true).build();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment stats = a.allocate(JAVA_LONG, 6);
+            MemorySegment c = SolveStructs.config(a, new SolveSpec(o, new double[] {0, 1}, DType.FLOAT64, 2, 3),
+                    MemorySegment.NULL, Upcalls.FIELD_ROWS_STUB, stats);
+            assertEquals(1, c.get(JAVA_LONG, at("per_sample")));
+            assertEquals(Upcalls.FIELD_ROWS_STUB, c.get(ADDRESS, at("field_rows")));
+            assertEquals(stats.address(), c.get(ADDRESS, at("sample_stats")).address());
+            assertEquals(MemorySegment.NULL, c.get(ADDRESS, at("field")));
         }
     }
 

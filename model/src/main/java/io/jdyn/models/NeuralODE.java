@@ -703,6 +703,18 @@ public final class NeuralODE implements Block {
             return this;
         }
 
+        /**
+         * Every sample steps on its own (adaptive solvers; fixed steps are shared anyway): its own step size,
+         * error norm and step count, as if solved alone, in the same native call; the gradients of every
+         * sensitivity are those of the per-sample solves, summed over the batch for the parameters. The
+         * field's samples must not interact (a program reducing over the batch is refused). torchode's
+         * per-sample stepping; torchdyn has no name for it. Default off.
+         */
+        public Builder perSample(boolean on) {
+            solve.perSample(on);
+            return this;
+        }
+
         /** The integration interval of forward(x) and trace(x) (torchdyn 0.x's s_span); default [0, 1]. */
         public Builder sSpan(double... span) {
             Objects.requireNonNull(span, "sSpan");

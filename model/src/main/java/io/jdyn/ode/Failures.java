@@ -8,8 +8,13 @@ final class Failures {
     private Failures() {}
 
     static SolveStats stats(SolveOutcome out) {
+        return stats(out, out.sampleStats());
+    }
+
+    /** With a per-sample solve's per-row counts [batch, 3] (null: none). */
+    static SolveStats stats(SolveOutcome out, long[] sampleRows) {
         return new SolveStats(out.nfe(), out.accepted(), out.rejected(), out.lastDt(), out.tReached(),
-                out.errorHistory());
+                out.errorHistory(), SampleStats.ofRows(sampleRows));
     }
 
     /** The exception for a failed solve or backward pass; who names the Java callbacks involved. */

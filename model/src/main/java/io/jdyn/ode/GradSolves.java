@@ -67,7 +67,8 @@ final class GradSolves {
         GradOutcome out = run(backend, r, ys);
         SolveOutcome o = out.outcome();
         try {
-            return new GradSolution(Tensor.wrap(ys, s.ysShape(o.outputs())), s.ts(o.outputs()), Failures.stats(o),
+            return new GradSolution(Tensor.wrap(ys, s.ysShape(o.outputs())), s.ts(o.outputs()),
+                    Failures.stats(o, out.sampleStats()),
                     g.sensitivity(), out.integralValue(), g.integralLoss() != null, s.stateShape, out.tape(), target);
         } catch (RuntimeException | Error e) {
             ys.close();
@@ -89,7 +90,7 @@ final class GradSolves {
         if (o.status() != SolveOutcome.OK) {
             ys.close();
             if (out.tape() != null) out.tape().close();
-            throw Failures.of(o, Failures.stats(o), WHO);
+            throw Failures.of(o, Failures.stats(o, out.sampleStats()), WHO);
         }
         if (r.keepTape() && out.tape() == null) {
             ys.close();

@@ -40,10 +40,33 @@ public final class Odeint {
     public static Solution odeint(VectorField f, Tensor y0, double[] t, SolveOptions options) {
         SolveSetup s = SolveSetup.check(f, y0, t, options);
         if (f instanceof NeuralField nf) return GradSolves.inference(nf, s);
+        return solve(s, f::evaluate, null);
+    }
+
+    /**
+     * Per-sample solve with a field that takes each row at its own time (torchode's per-sample
+     * stepping): with {@code options.perSample()} and an adaptive method, every row of y0 [batch, dim]
+     * takes its own steps, as if solved alone, and the field is called once per lockstep evaluation of
+     * the batch with the rows' times. Without perSample the rows share one step and every row gets the
+     * step's time. {@code solution.stats().perSample()} has each row's evaluations and steps.
+     * Terminal events and dense output are refused with per-sample adaptive stepping.
+     *
+     * <p>A plain {@link VectorField} with perSample options also works ({@link #odeint}), but the
+     * engine must call it once per run of consecutive rows at one time, on that sub-batch: rows soon
+     * all have their own times, so that is one call per row, and the field sees sub-batches (it must not
+     * depend on a row's position in the batch).
+     */
+    public static Solution odeintPerSample(SampleVectorField f, Tensor y0, double[] t, SolveOptions options) {
+        SolveSetup s = SolveSetup.check(f, y0, t, options);
+        return solve(s, null, f::evaluate);
+    }
+
+    private static Solution solve(SolveSetup s, io.jdyn.spi.FieldInvoker field, io.jdyn.spi.SampleFieldInvoker sample) {
+        SolveOptions options = s.spec.options();
         Backend backend = Backends.get();
         NativeBuffer ys = s.allocateYs(backend);
         NativeBuffer eventState = options.event() == null ? null : backend.allocate(s.spec.dtype(), s.spec.perState());
-        SolveRequest request = s.request(f::evaluate, ys, eventState);
+        SolveRequest request = new SolveRequest(s.spec, field, s.y0.nativeBuffer(), ys, eventState, sample);
         SolveOutcome out;
         try {
             out = backend.solve(request);

@@ -18,7 +18,16 @@ public record SolveOutcome(
         double eventTime,
         double[] errorHistory,
         Throwable callbackError,
-        DenseHandle dense) {
+        DenseHandle dense,
+        long[] sampleStats) {
+
+    /** sampleStats: per-sample solves' [batch * 3] per-row nfe, accepted, rejected; null otherwise. */
+    public SolveOutcome(int status, String message, long nfe, long accepted, long rejected, long outputs,
+            boolean eventFound, long badIndex, double tReached, double lastDt, double eventTime, double[] errorHistory,
+            Throwable callbackError, DenseHandle dense) {
+        this(status, message, nfe, accepted, rejected, outputs, eventFound, badIndex, tReached, lastDt, eventTime,
+                errorHistory, callbackError, dense, null);
+    }
 
     public static final int OK = 0;
     public static final int ARGUMENT = 1;
