@@ -402,7 +402,11 @@ JDYN_API int32_t jdyn_tape_info(const jdyn_tape* tape, int64_t* steps, int64_t* 
 JDYN_API int32_t jdyn_tape_step_times(const jdyn_tape* tape, double* out);
 JDYN_API void jdyn_tape_free(jdyn_tape* tape);
 
-/* Linear algebra threads (OpenBLAS, linked into libjdyn). Default 1. */
+/* Worker threads that split a solve's batch inside one call (the caller included; [1, 1024], default 1):
+ * the engine's per-step arithmetic and a native program field's evaluations run in row blocks whose
+ * boundaries depend only on the batch size, so results are bitwise the same for any thread count. A
+ * callback field is always called on the calling thread with the whole batch. OpenBLAS (linked into
+ * libjdyn) stays on one thread. */
 JDYN_API int32_t jdyn_set_num_threads(int64_t threads);
 JDYN_API int64_t jdyn_get_num_threads(void);
 JDYN_API const char* jdyn_blas_info(void);

@@ -1,6 +1,8 @@
 // OpenBLAS behind the ABI: GEMM and the thread count. OpenBLAS is linked statically into libjdyn so
-// that a Java user installs nothing; one thread is the default because two threads measured four
-// times slower than one on a 512x512 dgemm on the 2-vCPU machines this project runs on.
+// that a Java user installs nothing. OpenBLAS itself always runs on one thread (two threads measured
+// four times slower than one on a 512x512 dgemm on the 2-vCPU machines this project runs on, and the
+// batch-splitting workers call it concurrently, where nested BLAS threads would only oversubscribe);
+// jdyn_set_num_threads sizes the batch-splitting pool instead (parallel.h).
 #include <cblas.h>
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "jdyn.h"
+#include "parallel.h"
 #include "status.h"
 
 namespace {
@@ -34,14 +37,14 @@ int32_t jdyn_set_num_threads(int64_t threads) {
     return jdyn::guarded([&] {
         if (threads < 1 || threads > 1024)
             jdyn::fail(JDYN_ERR_ARGUMENT, "threads must be in [1, 1024], got " + std::to_string(threads));
-        std::call_once(default_threads_once, [] {});
-        openblas_set_num_threads((int)threads);
+        ensure_default_threads();
+        jdyn::set_num_threads((int)threads);
     });
 }
 
 int64_t jdyn_get_num_threads(void) {
     ensure_default_threads();
-    return openblas_get_num_threads();
+    return jdyn::num_threads();
 }
 
 const char* jdyn_blas_info(void) { return openblas_get_config(); }

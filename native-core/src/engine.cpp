@@ -12,6 +12,7 @@
 #include "kernels/rk_kernels.h"
 #include "engine_variants.h"
 #include "method_registry.h"
+#include "parallel.h"
 #include "status.h"
 
 // Compiled twice (see engine_avx2.cpp): JDYN_ISA names the namespace of each instruction-set
@@ -78,6 +79,14 @@ public:
         group_e3_.assign((size_t)groups_ + 1, 0.0);
         group_count_.assign((size_t)groups_ + 1, 0);
         for (int64_t d = 0; d < D_; ++d) group_count_[(size_t)normw_[(size_t)d]]++;
+        eblock_ = element_block(n_, kBlock);
+        enb_ = (n_ + eblock_ - 1) / eblock_;
+        part_e5_.assign((size_t)enb_, 0.0);
+        part_e3_.assign((size_t)enb_, 0.0);
+        if (groups_ > 1) {
+            part_group_e5_.assign((size_t)(enb_ * (groups_ + 1)), 0.0);
+            part_group_e3_.assign((size_t)(enb_ * (groups_ + 1)), 0.0);
+        }
         t0_ = cfg.times[0];
         t1_ = cfg.times[cfg.n_times - 1];
         dir_ = t1_ > t0_ ? 1.0 : -1.0;
@@ -126,6 +135,11 @@ private:
     int groups_ = 1;                   // norm groups (components' norm_weights); 1: one RMS over all that count
     std::vector<double> group_e5_, group_e3_;
     std::vector<int64_t> group_count_;
+    // The per-step arithmetic runs in element blocks (parallel.h): eblock_ values each (a multiple of
+    // kBlock, so the kernels see the same chunks as in one pass), enb_ of them, set by n_ alone. Sums
+    // are formed per block (part_*) and added in block order, whatever the thread count.
+    int64_t eblock_ = 1, enb_ = 1;
+    std::vector<double> part_e5_, part_e3_, part_group_e5_, part_group_e3_;
     double t0_, t1_, dir_, t_ = 0;
     bool extras_done_ = false;
     int64_t next_out_ = 1;
@@ -156,11 +170,24 @@ private:
 
     static constexpr int kBlock = 256;
 
-    void combine(const T* base, double h, const double* w, int nk, T* out) {
-        for (int64_t i = 0; i < n_; i += kBlock) {
-            kernels::stage_combine<T, kBlock>(i, (int)std::min<int64_t>(kBlock, n_ - i), base, h, w, kptr_.data(), nk,
-                                              out);
+    // f(block, begin, end) for every element block, on the worker pool when there are several. The
+    // field is never called from here: a callback field runs on the calling thread only.
+    template <class F>
+    void for_blocks(F&& f) {
+        if (enb_ == 1) {
+            f(int64_t(0), int64_t(0), n_);
+            return;
         }
+        parallel_for(enb_, [&](int64_t b) { f(b, b * eblock_, std::min(n_, (b + 1) * eblock_)); });
+    }
+
+    void combine(const T* base, double h, const double* w, int nk, T* out) {
+        for_blocks([&](int64_t, int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; i += kBlock) {
+                kernels::stage_combine<T, kBlock>(i, (int)std::min<int64_t>(kBlock, end - i), base, h, w,
+                                                  kptr_.data(), nk, out);
+            }
+        });
     }
 
     // Computes the stages of a step of size h from (t_, y_) with k_[0] = f(t_, y_); ynew_ receives
@@ -211,12 +238,21 @@ private:
     // the ratio is the largest of the groups' own ratios (torchdiffeq's mixed norm).
     double error_ratio(double h) {
         if (groups_ > 1) return grouped_error_ratio(h);
-        double e5 = 0, e3 = 0;
         const bool two = !tab_.b_error3.empty();
-        for (int64_t i = 0; i < n_; i += kBlock) {
-            const int len = (int)std::min<int64_t>(kBlock, n_ - i);
-            e5 += error_block(i, len, tab_.b_error.data(), h);
-            if (two) e3 += error_block(i, len, tab_.b_error3.data(), h);
+        for_blocks([&](int64_t b, int64_t begin, int64_t end) {
+            double e5 = 0, e3 = 0;
+            for (int64_t i = begin; i < end; i += kBlock) {
+                const int len = (int)std::min<int64_t>(kBlock, end - i);
+                e5 += error_block(i, len, tab_.b_error.data(), h);
+                if (two) e3 += error_block(i, len, tab_.b_error3.data(), h);
+            }
+            part_e5_[(size_t)b] = e5;
+            part_e3_[(size_t)b] = e3;
+        });
+        double e5 = 0, e3 = 0;
+        for (int64_t b = 0; b < enb_; ++b) {
+            e5 += part_e5_[(size_t)b];
+            e3 += part_e3_[(size_t)b];
         }
         return combine_error(e5, e3, (double)B_ * (double)norm_count_, two);
     }
@@ -230,27 +266,40 @@ private:
 
     double grouped_error_ratio(double h) {
         const bool two = !tab_.b_error3.empty();
-        std::fill(group_e5_.begin(), group_e5_.end(), 0.0);
-        std::fill(group_e3_.begin(), group_e3_.end(), 0.0);
-        double acc5[kBlock], acc3[kBlock];
-        for (int64_t i = 0; i < n_; i += kBlock) {
-            const int len = (int)std::min<int64_t>(kBlock, n_ - i);
-            kernels::accumulate<T, kBlock>(i, len, tab_.b_error.data(), kptr_.data(), S_, acc5);
-            if (two) kernels::accumulate<T, kBlock>(i, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
-            int64_t d = i % D_;
-            for (int q = 0; q < len; ++q, d = (d + 1 == D_ ? 0 : d + 1)) {
-                const int g = (int)normw_[(size_t)d];
-                if (g == 0) continue;
-                const double sc = kernels::tolerance_scale((double)y_[(size_t)(i + q)], (double)ynew_[(size_t)(i + q)],
-                                                           rtol_[(size_t)d], atol_[(size_t)d]);
-                const double r5 = h * acc5[q] / sc;
-                group_e5_[(size_t)g] += r5 * r5;
-                if (two) {
-                    const double r3 = h * acc3[q] / sc;
-                    group_e3_[(size_t)g] += r3 * r3;
+        const size_t stride = (size_t)groups_ + 1;
+        for_blocks([&](int64_t b, int64_t begin, int64_t end) {
+            double* ge5 = part_group_e5_.data() + (size_t)b * stride;
+            double* ge3 = part_group_e3_.data() + (size_t)b * stride;
+            std::fill(ge5, ge5 + stride, 0.0);
+            std::fill(ge3, ge3 + stride, 0.0);
+            double acc5[kBlock], acc3[kBlock];
+            for (int64_t i = begin; i < end; i += kBlock) {
+                const int len = (int)std::min<int64_t>(kBlock, end - i);
+                kernels::accumulate<T, kBlock>(i, len, tab_.b_error.data(), kptr_.data(), S_, acc5);
+                if (two) kernels::accumulate<T, kBlock>(i, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
+                int64_t d = i % D_;
+                for (int q = 0; q < len; ++q, d = (d + 1 == D_ ? 0 : d + 1)) {
+                    const int g = (int)normw_[(size_t)d];
+                    if (g == 0) continue;
+                    const double sc = kernels::tolerance_scale((double)y_[(size_t)(i + q)],
+                                                               (double)ynew_[(size_t)(i + q)], rtol_[(size_t)d],
+                                                               atol_[(size_t)d]);
+                    const double r5 = h * acc5[q] / sc;
+                    ge5[g] += r5 * r5;
+                    if (two) {
+                        const double r3 = h * acc3[q] / sc;
+                        ge3[g] += r3 * r3;
+                    }
                 }
             }
-        }
+        });
+        std::fill(group_e5_.begin(), group_e5_.end(), 0.0);
+        std::fill(group_e3_.begin(), group_e3_.end(), 0.0);
+        for (int64_t b = 0; b < enb_; ++b)
+            for (size_t g = 0; g < stride; ++g) {
+                group_e5_[g] += part_group_e5_[(size_t)b * stride + g];
+                group_e3_[g] += part_group_e3_[(size_t)b * stride + g];
+            }
         double worst = 0;
         for (int g = 1; g <= groups_; ++g) {
             if (group_count_[(size_t)g] == 0) continue;
@@ -420,9 +469,11 @@ private:
         for (int p = 0; p < tab_.degree; ++p) {
             for (int i = 0; i < nk; ++i) weights_[(size_t)i] = tab_.dense_p[(size_t)i][(size_t)p];
             T* out = slot + (int64_t)(p + 1) * n_;
-            for (int64_t i = 0; i < n_; i += kBlock)
-                kernels::weighted_sum<T, kBlock>(i, (int)std::min<int64_t>(kBlock, n_ - i), h, weights_.data(),
-                                                 kptr_.data(), nk, out);
+            for_blocks([&](int64_t, int64_t begin, int64_t end) {
+                for (int64_t i = begin; i < end; i += kBlock)
+                    kernels::weighted_sum<T, kBlock>(i, (int)std::min<int64_t>(kBlock, end - i), h, weights_.data(),
+                                                     kptr_.data(), nk, out);
+            });
         }
     }
 

@@ -1,6 +1,10 @@
 // A program of one argument z [batch, D] and one output [batch, D'] as the vector field the engine and
 // the sensitivities consume (DiffField<T>): forward, VJP and JVP each run a program by an executor of
 // the field's own (its workspace), the derived programs coming from the shared CompiledProgram.
+// When the program keeps batch rows independent (graph::mixes_rows is false), a batch of several row
+// blocks (parallel.h's block_rows) runs block by block on the worker pool, one executor per block;
+// the VJP's parameter and time gradients are summed per block and then added in block order, so the
+// result does not depend on the thread count.
 #pragma once
 
 #include <memory>
@@ -36,6 +40,17 @@ public:
 
 private:
     void check(int64_t batch, const void* a, const void* b, const void* c, const char* what) const;
+    std::unique_ptr<graph::Executor<T>> make_vjp(int wants, bool accumulate_params) const;
+    // Row blocks this batch runs in (1: the whole batch on the calling thread's executors).
+    int64_t blocks_for(int64_t batch);
+
+    // One block's executors and its share of the VJP's parameter and time gradients.
+    struct Block {
+        std::unique_ptr<graph::Executor<T>> fwd, jvp, vjp[8];
+        std::vector<T> gp;
+        T gt = 0;
+        std::vector<T*> outs;
+    };
 
     std::shared_ptr<const graph::CompiledProgram> program_;
     const T* params_ = nullptr;
@@ -44,6 +59,8 @@ private:
     std::unique_ptr<graph::Executor<T>> jvp_;
     std::vector<T*> outs_;
     T gt_ = 0;
+    bool split_ = false;  // rows are independent: a large batch runs in row blocks
+    std::vector<Block> blocks_;
 };
 
 extern template class GraphField<float>;

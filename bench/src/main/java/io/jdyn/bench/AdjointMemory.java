@@ -1,6 +1,5 @@
 package io.jdyn.bench;
 
-import io.jdyn.Jdyn;
 import io.jdyn.nn.NeuralField;
 import io.jdyn.ode.GradOptions;
 import io.jdyn.ode.Sensitivity;
@@ -103,7 +102,7 @@ final class AdjointMemory implements Benchmark {
                     j.str("method", "rk4").num("dt", 1.0 / steps).str("workload", "moons").num("batch", MoonsWorkload.N)
                             .str("dtype", "float32").str("field", "Linear(2, 64) - Tanh - Linear(64, 2)")
                             .str("parameters", MoonsWorkload.TRAINED).num("threads", 1)
-                            .num("blas_threads", Jdyn.threads());
+                            .num("blas_threads", 1);
                     out.accept(j);
                 }
             }

@@ -84,9 +84,11 @@ public final class BenchMain {
             if (!names.contains(name)) names.add(name);
         }
         if (names.isEmpty()) names.addAll(BENCHMARKS.keySet());
+        // Worker threads that split each solve's batch (Jdyn.setThreads); timed lines report the count.
+        io.jdyn.Jdyn.setThreads(Integer.getInteger("bench.threads", 1));
 
         log("jdyn bench: " + String.join(", ", names) + " (JVM " + Runtime.version() + ", "
-                + Runtime.getRuntime().availableProcessors() + " CPUs)");
+                + Runtime.getRuntime().availableProcessors() + " CPUs, " + io.jdyn.Jdyn.threads() + " jdyn thread(s))");
         for (String name : names) {
             log(name + ":");
             long start = System.nanoTime();

@@ -1,7 +1,6 @@
 package io.jdyn.bench;
 
 import io.jdyn.DType;
-import io.jdyn.Jdyn;
 import io.jdyn.Tensor;
 import io.jdyn.nn.Linear;
 import io.jdyn.nn.NeuralField;
@@ -84,7 +83,7 @@ final class InferenceBatch implements Benchmark {
                             .num("baseline_value", baseline).num("ratio", ratio)
                             .num("forward_eval_ms", evalMs).num("forward_call_ms", callMs).num("tensor_alloc_ms", allocMs)
                             .num("min_ms", r[0].minNs() / 1e6 / solveReps).num("solves_per_timed_run", solveReps)
-                            .num("blas_threads", Jdyn.threads());
+                            .num("blas_threads", 1);
                     if (batch >= 4096) {
                         j.num("goal_ratio", GOAL_RATIO).bool("goal_met", ratio <= GOAL_RATIO);
                     }

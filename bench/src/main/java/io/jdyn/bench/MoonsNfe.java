@@ -1,6 +1,5 @@
 package io.jdyn.bench;
 
-import io.jdyn.Jdyn;
 import io.jdyn.nn.NeuralField;
 import io.jdyn.ode.GradOptions;
 import io.jdyn.ode.Sensitivity;
@@ -86,7 +85,7 @@ final class MoonsNfe implements Benchmark {
                             .num("backward_steps", first[i].backwardSteps()).num("min_ms", r[i].minNs() / 1e6)
                             .num("tape_bytes", first[i].tapeBytes());
                     MoonsWorkload.describeMoons(j, MoonsWorkload.TRAINED).num("loss_value", first[i].loss())
-                            .num("accuracy", first[i].accuracy()).num("blas_threads", Jdyn.threads());
+                            .num("accuracy", first[i].accuracy()).num("blas_threads", 1);
                     out.accept(r[i].describe(j));
                 }
             } finally {

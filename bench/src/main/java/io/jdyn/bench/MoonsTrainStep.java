@@ -1,7 +1,6 @@
 package io.jdyn.bench;
 
 import io.jdyn.DType;
-import io.jdyn.Jdyn;
 import io.jdyn.Tensor;
 import io.jdyn.nn.NeuralField;
 import io.jdyn.ode.GradOptions;
@@ -169,7 +168,7 @@ final class MoonsTrainStep implements Benchmark {
                         }
                         MoonsWorkload.describeMoons(j, MoonsWorkload.TRAINED)
                                 .str("optimizer", "Adam lr 1e-2, betas 0.9/0.999, eps 1e-8 (in Java)")
-                                .num("blas_threads", Jdyn.threads());
+                                .num("blas_threads", 1);
                         out.accept(r[i].describe(j));
                     }
                 }

@@ -24,7 +24,7 @@ final class Timing {
 
         /** Adds the timing fields every timed line carries. */
         Json describe(Json j) {
-            return j.num("iterations", iterations).num("warmups", warmups).num("threads", 1)
+            return j.num("iterations", iterations).num("warmups", warmups).num("threads", io.jdyn.Jdyn.threads())
                     .str("statistic", "median");
         }
     }

@@ -30,6 +30,7 @@ public interface Backend {
      */
     GradOutcome solveDifferentiable(GradRequest request);
 
+    /** Worker threads for splitting a solve's batch (jdyn_set_num_threads); see {@code Jdyn.setThreads}. */
     void setThreads(int threads);
 
     int threads();

@@ -33,7 +33,7 @@ class CliTest {
     void infoSucceedsAndNamesTheBackend() {
         Run r = run("info");
         assertEquals(0, r.code(), r.err());
-        for (String line : new String[] {"jdyn: ", "Java: ", "native: jdyn native", "BLAS: ", "CUDA: ",
+        for (String line : new String[] {"jdyn: ", "Java: ", "native: jdyn native", "BLAS: ", "threads: ", "CUDA: ",
                 "Graal JIT: "}) {
             assertTrue(r.out().contains(line), "missing '" + line + "' in:\n" + r.out());
         }
