@@ -249,7 +249,7 @@ int64_t block_rows(int64_t batch) {
 }
 
 int64_t element_block(int64_t n, int64_t align) {
-    constexpr int64_t kMinElems = 8192, kMaxBlocks = 64;
+    constexpr int64_t kMinElems = 65536, kMaxBlocks = 64;
     if (n < 2 * kMinElems) return std::max<int64_t>(n, 1);
     const int64_t blocks = std::min(kMaxBlocks, n / kMinElems);
     const int64_t per = (n + blocks - 1) / blocks;

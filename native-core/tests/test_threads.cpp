@@ -22,7 +22,7 @@ namespace {
 
 // 5000 rows of width 4: 19 row blocks for the field and 20000 state values, two element blocks for
 // the engine, so both kinds of splitting run.
-constexpr int64_t kBatch = 5000, kDim = 4;
+constexpr int64_t kBatch = 5000, kDim = 28;  // 140,000 values: two element blocks in the engine
 
 struct Threads {  // restores one thread whatever happens in a test
     explicit Threads(int n) { REQUIRE(jdyn_set_num_threads(n) == JDYN_OK); }
@@ -135,7 +135,8 @@ TEST_CASE("block boundaries depend on the size alone") {
     CHECK(jdyn::num_row_blocks(65536) == 64);
     CHECK(jdyn::block_rows(65536) == 1024);
     CHECK(jdyn::element_block(1025, 256) == 1025);
-    CHECK(jdyn::element_block(kBatch * kDim, 256) == 10240);
+    CHECK(jdyn::element_block(kBatch * kDim, 256) == 70144);
+    CHECK(jdyn::element_block(131071, 256) == 131071);
     for (int64_t n : {512, 777, 5000, 100000, 1 << 20}) {
         const int64_t rows = jdyn::block_rows(n), nb = jdyn::num_row_blocks(n);
         CHECK(rows >= 256);
