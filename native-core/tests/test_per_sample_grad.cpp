@@ -511,7 +511,8 @@ TEST_CASE("row blocks on 1, 2 and 3 threads give the same bits, and each row its
             CHECK(runs[i].bwd.accepted == runs[0].bwd.accepted);
             CHECK(inference[i] == inference[0]);
         }
-        CHECK(inference[0] == runs[0].ys);
+        // Inference steps as the adjoint's forward pass does (see above).
+        if (sens == JDYN_SENS_ADJOINT) CHECK(inference[0] == runs[0].ys);
         // Against every row alone: outputs and dL/dy0 bit for bit (the same row solve); dL/dtheta and
         // dL/dt are summed per block then over blocks, not in one running sum, so they may differ from
         // the row-order sum by rounding only: 20 terms, a few ulps of the sum of magnitudes.
