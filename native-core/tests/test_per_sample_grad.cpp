@@ -3,14 +3,17 @@
 // under every sensitivity equal those of each row solved alone (batch 1, per_sample 0), summed over the
 // rows; per-row step counts are reported and differ; fixed-step methods ignore the flag; what couples
 // rows (an integral loss callback, a program reducing over the batch, SNOpt's statistics) is refused;
-// float32 rows equal their solves alone too. (Named _grad beside the engine's own per-sample tests.)
+// float32 rows equal their solves alone too; on 1, 2 and 3 worker threads (row blocks) every result,
+// count and failure is bitwise the same. (Named _grad beside the engine's own per-sample tests.)
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "jdyn.h"
@@ -455,4 +458,160 @@ TEST_CASE("float32: every row equals its solve alone") {
         CHECK(gp == gp_sum);
     }
     jdyn_program_free(p);
+}
+
+namespace {
+// 20 rows of stiffness 1..121 (three row blocks of 8, 8 and 4), x0 varied per row.
+Vec many_rows(int64_t batch) {
+    Vec y0;
+    for (int64_t b = 0; b < batch; ++b) {
+        y0.push_back(std::cos(0.7 * (double)b));
+        y0.push_back(std::log(1.0 + 30.0 * (double)(b % 5)));
+    }
+    return y0;
+}
+
+void set_threads(int64_t n) { REQUIRE(jdyn_set_num_threads(n) == JDYN_OK); }
+
+bool same_stats(const jdyn_solve_stats& a, const jdyn_solve_stats& b) {
+    return a.nfe == b.nfe && a.accepted == b.accepted && a.rejected == b.rejected && a.n_out == b.n_out &&
+           a.t_reached == b.t_reached && a.last_dt == b.last_dt && a.bad_index == b.bad_index;
+}
+}  // namespace
+
+TEST_CASE("row blocks on 1, 2 and 3 threads give the same bits, and each row its solve alone") {
+    jdyn_program* p = stiff_program();
+    constexpr int64_t B = 20;
+    const Vec y0 = many_rows(B);
+    const Vec cot = cotangent(B);
+    for (int64_t sens : {JDYN_SENS_AUTOGRAD, JDYN_SENS_ADJOINT, JDYN_SENS_INTERPOLATED_ADJOINT}) {
+        INFO("sensitivity " << sens);
+        std::vector<Result> runs;
+        std::vector<Vec> inference;
+        for (int64_t threads : {1, 2, 3}) {
+            set_threads(threads);
+            runs.push_back(solve_and_backward(p, config(B, 1), sens, y0, cot));
+            jdyn_solve_config c = config(B, 1);
+            Vec ys(cot.size());
+            jdyn_solve_stats st;
+            REQUIRE(jdyn_program_solve(&c, p, kParams.data(), nullptr, y0.data(), ys.data(), &st, nullptr, nullptr) ==
+                    JDYN_OK);
+            inference.push_back(ys);
+        }
+        set_threads(1);
+        for (size_t i = 1; i < runs.size(); ++i) {
+            INFO("threads " << i + 1);
+            CHECK(runs[i].ys == runs[0].ys);
+            CHECK(runs[i].gy0 == runs[0].gy0);
+            CHECK(runs[i].gp == runs[0].gp);
+            CHECK(runs[i].gt == runs[0].gt);
+            CHECK(runs[i].rows == runs[0].rows);
+            CHECK(same_stats(runs[i].fwd, runs[0].fwd));
+            CHECK(runs[i].bwd.nfe == runs[0].bwd.nfe);
+            CHECK(runs[i].bwd.accepted == runs[0].bwd.accepted);
+            CHECK(inference[i] == inference[0]);
+        }
+        // Inference steps as the adjoint's forward pass does (see above).
+        if (sens == JDYN_SENS_ADJOINT) CHECK(inference[0] == runs[0].ys);
+        // Against every row alone: outputs and dL/dy0 bit for bit (the same row solve); dL/dtheta and
+        // dL/dt are summed per block then over blocks, not in one running sum, so they may differ from
+        // the row-order sum by rounding only: 20 terms, a few ulps of the sum of magnitudes.
+        const Result& r = runs[0];
+        Vec gp_sum(kParams.size(), 0.0), gp_abs(kParams.size(), 0.0), gt_sum(kTimes.size(), 0.0),
+            gt_abs(kTimes.size(), 0.0);
+        for (int64_t b = 0; b < B; ++b) {
+            INFO("row " << b);
+            const Result alone = solve_and_backward(p, config(1, 0), sens, slice(y0, b), row_of(cot, b, B));
+            CHECK(row_of(r.ys, b, B) == alone.ys);
+            CHECK(slice(r.gy0, b) == alone.gy0);
+            CHECK(r.rows[(size_t)(3 * b + 1)] == alone.fwd.accepted);
+            for (size_t i = 0; i < gp_sum.size(); ++i) {
+                gp_sum[i] += alone.gp[i];
+                gp_abs[i] += std::fabs(alone.gp[i]);
+            }
+            for (size_t k = 0; k < gt_sum.size(); ++k) {
+                gt_sum[k] += alone.gt[k];
+                gt_abs[k] += std::fabs(alone.gt[k]);
+            }
+        }
+        for (size_t i = 0; i < gp_sum.size(); ++i) CHECK(std::fabs(r.gp[i] - gp_sum[i]) <= 1e-14 * gp_abs[i]);
+        for (size_t k = 0; k < gt_sum.size(); ++k) CHECK(std::fabs(r.gt[k] - gt_sum[k]) <= 1e-14 * gt_abs[k]);
+    }
+    jdyn_program_free(p);
+}
+
+TEST_CASE("with threads, the lowest failing row is named and the rows before it counted, as serially") {
+    jdyn_program* p = stiff_program();
+    constexpr int64_t B = 20;
+    Vec y0 = many_rows(B);
+    // Rows 10 (block 1) and 17 (block 2) very stiff: max_steps lets every other row through.
+    y0[2 * 10 + 1] = y0[2 * 17 + 1] = std::log(5000.0);
+    jdyn_solve_config c = config(B, 1);
+    c.max_steps = 400;
+    std::vector<std::vector<int64_t>> rows;
+    std::vector<jdyn_solve_stats> stats;
+    for (int64_t threads : {1, 2, 3}) {
+        INFO("threads " << threads);
+        set_threads(threads);
+        rows.emplace_back(3 * B, -1);
+        c.sample_stats = rows.back().data();
+        const jdyn_grad_options g = grad_options(JDYN_SENS_ADJOINT);
+        Vec ys(cotangent(B).size());
+        jdyn_solve_stats st;
+        jdyn_tape* tape = nullptr;
+        CHECK(jdyn_program_solve(&c, p, kParams.data(), &g, y0.data(), ys.data(), &st, nullptr, &tape) ==
+              JDYN_ERR_MAX_STEPS);
+        CHECK(tape == nullptr);
+        CHECK(std::string(jdyn_last_error()).find("batch row 10:") != std::string::npos);
+        stats.push_back(st);
+    }
+    set_threads(1);
+    // Rows 0..9 ran to the end; rows after the failing row 10 are not reported (though rows of
+    // blocks 0 and 2 ran in parallel with it on 2 and 3 threads).
+    for (int64_t b = 0; b < 10; ++b) CHECK(rows[0][(size_t)(3 * b + 1)] > 0);
+    for (int64_t b = 11; b < B; ++b) CHECK(rows[0][(size_t)(3 * b)] == 0);
+    for (size_t i = 1; i < rows.size(); ++i) {
+        CHECK(rows[i] == rows[0]);
+        CHECK(same_stats(stats[i], stats[0]));
+    }
+    jdyn_program_free(p);
+}
+
+namespace {
+struct ThreadField {
+    std::thread::id caller = std::this_thread::get_id();
+    std::atomic<int> off_thread{0};
+};
+int32_t thread_forward(void* ctx, double t, const void* z, void* dz, int64_t batch, int64_t dim) {
+    auto* f = static_cast<ThreadField*>(ctx);
+    if (std::this_thread::get_id() != f->caller) ++f->off_thread;
+    HandField h;
+    return hand_forward(&h, t, z, dz, batch, dim);
+}
+int32_t thread_vjp(void* ctx, double t, const void* z, const void* v, int64_t batch, int64_t dim, void* gz, void* gp,
+                   double* gt) {
+    auto* f = static_cast<ThreadField*>(ctx);
+    if (std::this_thread::get_id() != f->caller) ++f->off_thread;
+    HandField h;
+    return hand_vjp(&h, t, z, v, batch, dim, gz, gp, gt);
+}
+}  // namespace
+
+TEST_CASE("a field given by callbacks stays on the calling thread with threads") {
+    ThreadField tf;
+    jdyn_diff_field f{thread_forward, &tf, thread_vjp, &tf, 0};
+    constexpr int64_t B = 20;
+    const Vec y0 = many_rows(B), cot = cotangent(B);
+    set_threads(3);
+    jdyn_solve_config c = config(B, 1);
+    const jdyn_grad_options g = grad_options(JDYN_SENS_ADJOINT);
+    Vec ys(cot.size()), gy0(y0.size()), gt(kTimes.size());
+    jdyn_solve_stats st;
+    jdyn_tape* tape = nullptr;
+    REQUIRE(jdyn_diff_field_solve(&c, &f, &g, y0.data(), ys.data(), &st, nullptr, &tape) == JDYN_OK);
+    jdyn_backward_stats bst;
+    REQUIRE(jdyn_tape_backward(tape, cot.data(), gy0.data(), nullptr, gt.data(), &bst) == JDYN_OK);
+    jdyn_tape_free(tape);
+    set_threads(1);
+    CHECK(tf.off_thread.load() == 0);
 }

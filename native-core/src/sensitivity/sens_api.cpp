@@ -96,7 +96,8 @@ template <class T>
 void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, jdyn::DiffField<T>* field,
                  const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
                  double* integral_value, jdyn_tape** tape_out,
-                 std::shared_ptr<const jdyn::graph::CompiledProgram> program = nullptr) {
+                 std::shared_ptr<const jdyn::graph::CompiledProgram> program = nullptr,
+                 const jdyn::FieldMaker<T>& make_field = nullptr) {
     if (!stats || !ys || !y0) jdyn::fail(JDYN_ERR_ARGUMENT, "y0, ys and stats must not be NULL");
     check_grad_options(grad);
     if (field->dim() != config.dim)
@@ -111,7 +112,7 @@ void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, 
     if (grad && grad->integral) integral = std::make_unique<jdyn::CallbackIntegral>(grad->integral, grad->integral_ctx);
     if (per_sample && !tape_out) {
         // Inference, every row alone; the same row solves as the taped path's, so outputs agree bitwise.
-        jdyn::solve_per_sample<T>(config, field, static_cast<const T*>(y0), static_cast<T*>(ys), *stats);
+        jdyn::solve_per_sample<T>(config, field, make_field, static_cast<const T*>(y0), static_cast<T*>(ys), *stats);
         if (integral_value) *integral_value = 0;
         return;
     }
@@ -141,7 +142,7 @@ void solve_field(const jdyn_solve_config& config, std::shared_ptr<void> holder, 
     }
     if (per_sample) {
         t->per_sample = true;
-        t->tape = jdyn::per_sample_forward_with_tape<T>(config, sens, field, static_cast<const T*>(y0),
+        t->tape = jdyn::per_sample_forward_with_tape<T>(config, sens, field, make_field, static_cast<const T*>(y0),
                                                          static_cast<T*>(ys), *stats);
         if (integral_value) *integral_value = 0;
     } else {
@@ -157,15 +158,23 @@ template <class T>
 void solve_program(const jdyn_solve_config& config, const jdyn_program* program, const T* params, bool inference,
                    const jdyn_grad_options* grad, const void* y0, void* ys, jdyn_solve_stats* stats,
                    double* integral_value, jdyn_tape** tape) {
-    if (jdyn::steps_per_sample(config)) jdyn::require_rows_independent(program->compiled->graph());
+    // A per-sample solve's row blocks each run on a field of their own over the same program and
+    // parameters (a GraphField's executors are not shared between threads).
+    jdyn::FieldMaker<T> make_field;
+    if (jdyn::steps_per_sample(config)) {
+        jdyn::require_rows_independent(program->compiled->graph());
+        make_field = [compiled = program->compiled, params] {
+            return std::unique_ptr<jdyn::DiffField<T>>(std::make_unique<jdyn::GraphField<T>>(compiled, params));
+        };
+    }
     if (inference) {
         jdyn_program_require_field(program);
         jdyn::GraphField<T>& f = jdyn_program_cached_field<T>(program, params);
-        solve_field<T>(config, nullptr, &f, grad, y0, ys, stats, integral_value, nullptr);
+        solve_field<T>(config, nullptr, &f, grad, y0, ys, stats, integral_value, nullptr, nullptr, make_field);
         return;
     }
     std::shared_ptr<jdyn::DiffField<T>> f = jdyn_program_field<T>(program, params);
-    solve_field<T>(config, f, f.get(), grad, y0, ys, stats, integral_value, tape, program->compiled);
+    solve_field<T>(config, f, f.get(), grad, y0, ys, stats, integral_value, tape, program->compiled, make_field);
 }
 
 template <class T>
