@@ -214,10 +214,14 @@ private:
     // run of consecutive rows taking part at one time, on that sub-batch.
     void eval(const T* z, T* dz) {
         // all_part_: every unfinished row takes part (the stages), so the loops below skip part_
+        // (m local: a store to the int64 counts could alias m_, which would keep the loops scalar)
+        const int64_t m = m_;
+        int64_t* nfe = nfe_.data();
         if (all_part_) {
-            for (int64_t i = 0; i < m_; ++i) nfe_[(size_t)i] += 1;
+            for (int64_t i = 0; i < m; ++i) nfe[i] += 1;
         } else {
-            for (int64_t i = 0; i < m_; ++i) nfe_[(size_t)i] += part_[(size_t)i];
+            const unsigned char* part = part_.data();
+            for (int64_t i = 0; i < m; ++i) nfe[i] += part[i];
         }
         const T* zf = z;
         T* dzf = dz;
@@ -572,13 +576,33 @@ private:
             scaled_errors(two);
             // The rows' error ratios, then their controller powers a vector at a time: err^erej for a
             // rejection, (1 / max(err, 1e-10))^e1 for an acceptance (1^1 for the others, unused).
-            for (int64_t b = 0; b < m_; ++b) {
-                const double err = row(b).active ? row_error(b, two) : 1.0;
-                perr_[(size_t)b] = err;
-                const bool ok = std::isfinite(err);
-                const bool acc = err <= 1.0;
-                pbase_[(size_t)b] = !ok ? 1.0 : acc ? 1.0 / std::max(err, 1e-10) : err;
-                pexp_[(size_t)b] = !ok ? 1.0 : acc ? e1 : erej;
+            if (D_ == 2 && uniform_ && groups_ <= 1 && !two) {
+                // row_error for two components, one vectorisable loop over the rows (all unfinished, so
+                // all active): the same sum in the same order, sqrt(e5 / count)
+                const double count = 1.0 * (double)norm_count_;
+                const double* r5 = r5_.data();
+                double *perr = perr_.data(), *pbase = pbase_.data(), *pexp = pexp_.data();
+                const int64_t m = m_;
+                for (int64_t b = 0; b < m; ++b) {
+                    double sum = 0.0;
+                    sum += r5[2 * b] * r5[2 * b];
+                    sum += r5[2 * b + 1] * r5[2 * b + 1];
+                    const double err = std::sqrt(sum / count);
+                    perr[b] = err;
+                    const bool ok = std::isfinite(err);
+                    const bool acc = err <= 1.0;
+                    pbase[b] = !ok ? 1.0 : acc ? 1.0 / std::max(err, 1e-10) : err;
+                    pexp[b] = !ok ? 1.0 : acc ? e1 : erej;
+                }
+            } else {
+                for (int64_t b = 0; b < m_; ++b) {
+                    const double err = row(b).active ? row_error(b, two) : 1.0;
+                    perr_[(size_t)b] = err;
+                    const bool ok = std::isfinite(err);
+                    const bool acc = err <= 1.0;
+                    pbase_[(size_t)b] = !ok ? 1.0 : acc ? 1.0 / std::max(err, 1e-10) : err;
+                    pexp_[(size_t)b] = !ok ? 1.0 : acc ? e1 : erej;
+                }
             }
             step_pow::pow_n(pbase_.data(), pexp_.data(), ppow_.data(), m_);
             bool any_extras = false;
