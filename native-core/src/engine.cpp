@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/rk_kernels.h"
+#include "kernels/step_pow.h"
 #include "engine_variants.h"
 #include "method_registry.h"
 #include "parallel.h"
@@ -618,8 +619,11 @@ private:
                 finish_step(hs, t_next);
                 advance(hs, t_next);
                 const double inv = 1.0 / std::max(err, 1e-10);
-                double factor = cfg_.safety * std::pow(inv, beta1 / k) * std::pow(prev_inv_err_, beta2 / k) *
-                                std::pow(prev_prev_inv_err_, beta3 / k);
+                // step_pow: the per-sample loop's power, so that a row alone gets its bits; x^0 is 1, so
+                // the factors of zero PID coefficients are left out (as the per-sample loop does)
+                double factor = cfg_.safety * step_pow::pow1(inv, beta1 / k);
+                if (beta2 != 0.0) factor *= step_pow::pow1(prev_inv_err_, beta2 / k);
+                if (beta3 != 0.0) factor *= step_pow::pow1(prev_prev_inv_err_, beta3 / k);
                 factor = std::min(cfg_.ifactor, std::max(cfg_.dfactor, factor));
                 prev_prev_inv_err_ = prev_inv_err_;
                 prev_inv_err_ = inv;
@@ -627,7 +631,7 @@ private:
             } else {
                 st_.rejected++;
                 st_.last_dt = hs;
-                double factor = cfg_.safety * std::pow(err, -1.0 / k);
+                double factor = cfg_.safety * step_pow::pow1(err, -1.0 / k);
                 factor = std::min(1.0, std::max(cfg_.dfactor, factor));
                 h = h * factor;
             }

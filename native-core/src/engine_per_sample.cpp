@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kernels/rk_kernels.h"
+#include "kernels/step_pow.h"
 #include "status.h"
 
 #ifndef JDYN_ISA
@@ -74,7 +75,7 @@ template <class T>
 struct Workspace {
     std::vector<int64_t> idx, final_nfe, nfe;
     std::vector<T> zfull, dzfull, y, ynew, ytmp, scratch;
-    std::vector<double> tfull, hel, r5, r3, tin, rt, hsp;
+    std::vector<double> tfull, hel, r5, r3, tin, rt, hsp, perr, pbase, pexp, ppow;
     std::vector<std::vector<T>> k;
     std::vector<unsigned char> part;
     std::vector<Row> rows;
@@ -84,7 +85,8 @@ struct Workspace {
         size_t b = (zfull.capacity() + dzfull.capacity() + y.capacity() + ynew.capacity() + ytmp.capacity() +
                     scratch.capacity()) * sizeof(T) +
                    (tfull.capacity() + hel.capacity() + r5.capacity() + r3.capacity() + tin.capacity() +
-                    rt.capacity() + hsp.capacity()) * sizeof(double) +
+                    rt.capacity() + hsp.capacity() + perr.capacity() + pbase.capacity() + pexp.capacity() +
+                    ppow.capacity()) * sizeof(double) +
                    rows.capacity() * sizeof(Row);
         for (const auto& v : k) b += v.capacity() * sizeof(T);
         return b;
@@ -99,7 +101,7 @@ public:
         : cfg_(cfg), tab_(tab), st_(st), B_(cfg.batch), D_(cfg.dim), n_(cfg.batch * cfg.dim), idx_(w.idx),
           zfull_(w.zfull), dzfull_(w.dzfull), tfull_(w.tfull), final_nfe_(w.final_nfe), S_(tab.stages),
           X_((int)tab.dense_c.size()), k_(w.k), y_(w.y), ynew_(w.ynew), ytmp_(w.ytmp), scratch_(w.scratch),
-          hel_(w.hel), r5_(w.r5), r3_(w.r3), tin_(w.tin), part_(w.part), rt_(w.rt), hsp_(w.hsp), nfe_(w.nfe),
+          hel_(w.hel), r5_(w.r5), r3_(w.r3), tin_(w.tin), part_(w.part), rt_(w.rt), hsp_(w.hsp), perr_(w.perr), pbase_(w.pbase), pexp_(w.pexp), ppow_(w.ppow), nfe_(w.nfe),
           rows_(w.rows) {
         // resize keeps what a previous solve left in the element buffers: every value is written before
         // it is read for a row that steps (a row not taking part may carry stale values, never used)
@@ -118,6 +120,10 @@ public:
         part_.assign((size_t)B_, 1);
         rt_.assign((size_t)B_, 0.0);
         hsp_.assign((size_t)B_, 0.0);
+        perr_.resize((size_t)B_);
+        pbase_.resize((size_t)B_);
+        pexp_.resize((size_t)B_);
+        ppow_.resize((size_t)B_);
         nfe_.assign((size_t)B_, 0);
         rows_.assign((size_t)B_, Row{});
         idx_.resize((size_t)B_);
@@ -170,6 +176,7 @@ private:
     // zfull_/tfull_ (finished rows at their final time and state), once compacted_.
     int64_t m_ = 0, nm_ = 0;
     bool compacted_ = false;
+    bool all_part_ = false;  // part_ is set for all m_ rows (the stages of an iteration)
     std::vector<int64_t>& idx_;
     std::vector<T>&zfull_, &dzfull_;
     std::vector<double>& tfull_;
@@ -185,6 +192,9 @@ private:
     // Per row, beside Row for the loops that touch every row each evaluation (contiguous, vectorised):
     // its time, its step in the current phase (0 when not taking part) and its evaluations.
     std::vector<double>&rt_, &hsp_;
+    // Per row, the controller's error ratio and its power's base, exponent and value (step_pow, a few
+    // rows per call).
+    std::vector<double>&perr_, &pbase_, &pexp_, &ppow_;
     std::vector<int64_t>& nfe_;
     std::vector<Row>& rows_;
     std::vector<double> weights_, rtol_, atol_, normw_;
@@ -203,17 +213,38 @@ private:
     // (rows not taking part ride along at their own time and state); a scalar field is called once per
     // run of consecutive rows taking part at one time, on that sub-batch.
     void eval(const T* z, T* dz) {
-        for (int64_t i = 0; i < m_; ++i) nfe_[(size_t)i] += part_[(size_t)i];
+        // all_part_: every unfinished row takes part (the stages), so the loops below skip part_
+        // (m local: a store to the int64 counts could alias m_, which would keep the loops scalar)
+        const int64_t m = m_;
+        int64_t* nfe = nfe_.data();
+        if (all_part_) {
+            for (int64_t i = 0; i < m; ++i) nfe[i] += 1;
+        } else {
+            const unsigned char* part = part_.data();
+            for (int64_t i = 0; i < m; ++i) nfe[i] += part[i];
+        }
         const T* zf = z;
         T* dzf = dz;
         const double* tf = tin_.data();
         if (compacted_) {
             // the unfinished rows that take part go to their batch rows; the rest keep their last input
-            for (int64_t i = 0; i < m_; ++i) {
-                if (!part_[(size_t)i]) continue;
-                const int64_t b = idx_[(size_t)i];
-                tfull_[(size_t)b] = tin_[(size_t)i];
-                move_row(z, i, zfull_.data(), b);
+            const int64_t* ix = idx_.data();
+            if (all_part_ && D_ == 2) {
+                T* zfl = zfull_.data();
+                double* tfl = tfull_.data();
+                for (int64_t i = 0; i < m_; ++i) {
+                    const int64_t b = ix[i];
+                    tfl[b] = tin_[(size_t)i];
+                    zfl[2 * b] = z[2 * i];
+                    zfl[2 * b + 1] = z[2 * i + 1];
+                }
+            } else {
+                for (int64_t i = 0; i < m_; ++i) {
+                    if (!part_[(size_t)i]) continue;
+                    const int64_t b = ix[i];
+                    tfull_[(size_t)b] = tin_[(size_t)i];
+                    move_row(z, i, zfull_.data(), b);
+                }
             }
             zf = zfull_.data();
             dzf = dzfull_.data();
@@ -247,9 +278,19 @@ private:
             }
         }
         if (compacted_) {
-            for (int64_t i = 0; i < m_; ++i) {
-                if (!part_[(size_t)i]) continue;
-                move_row(dzfull_.data(), idx_[(size_t)i], dz, i);
+            const int64_t* ix = idx_.data();
+            const T* dzfl = dzfull_.data();
+            if (all_part_ && D_ == 2) {
+                for (int64_t i = 0; i < m_; ++i) {
+                    const int64_t b = ix[i];
+                    dz[2 * i] = dzfl[2 * b];
+                    dz[2 * i + 1] = dzfl[2 * b + 1];
+                }
+            } else {
+                for (int64_t i = 0; i < m_; ++i) {
+                    if (!part_[(size_t)i]) continue;
+                    move_row(dzfl, ix[i], dz, i);
+                }
             }
         }
     }
@@ -297,6 +338,11 @@ private:
     }
 
     void copy_between(T* v, int64_t from, int64_t to) const {
+        if (D_ == 2) {
+            v[2 * to] = v[2 * from];
+            v[2 * to + 1] = v[2 * from + 1];
+            return;
+        }
         for (int64_t d = 0; d < D_; ++d) v[to * D_ + d] = v[from * D_ + d];
     }
 
@@ -517,6 +563,7 @@ private:
                 hsp_[(size_t)b] = row(b).hs;
             }
             fill_hel();
+            all_part_ = true;
             for (int s = 1; s < S_; ++s) {
                 const bool last_is_new_state = tab_.fsal && s == S_ - 1;
                 T* input = last_is_new_state ? ynew_.data() : ytmp_.data();
@@ -524,15 +571,47 @@ private:
                 set_times(tab_.c[(size_t)s]);
                 eval(input, k_[(size_t)s].data());
             }
+            all_part_ = false;
             if (!tab_.fsal) combine(y_.data(), tab_.b.data(), S_, ynew_.data());
             scaled_errors(two);
+            // The rows' error ratios, then their controller powers a vector at a time: err^erej for a
+            // rejection, (1 / max(err, 1e-10))^e1 for an acceptance (1^1 for the others, unused).
+            if (D_ == 2 && uniform_ && groups_ <= 1 && !two) {
+                // row_error for two components, one vectorisable loop over the rows (all unfinished, so
+                // all active): the same sum in the same order, sqrt(e5 / count)
+                const double count = 1.0 * (double)norm_count_;
+                const double* r5 = r5_.data();
+                double *perr = perr_.data(), *pbase = pbase_.data(), *pexp = pexp_.data();
+                const int64_t m = m_;
+                for (int64_t b = 0; b < m; ++b) {
+                    double sum = 0.0;
+                    sum += r5[2 * b] * r5[2 * b];
+                    sum += r5[2 * b + 1] * r5[2 * b + 1];
+                    const double err = std::sqrt(sum / count);
+                    perr[b] = err;
+                    const bool ok = std::isfinite(err);
+                    const bool acc = err <= 1.0;
+                    pbase[b] = !ok ? 1.0 : acc ? 1.0 / std::max(err, 1e-10) : err;
+                    pexp[b] = !ok ? 1.0 : acc ? e1 : erej;
+                }
+            } else {
+                for (int64_t b = 0; b < m_; ++b) {
+                    const double err = row(b).active ? row_error(b, two) : 1.0;
+                    perr_[(size_t)b] = err;
+                    const bool ok = std::isfinite(err);
+                    const bool acc = err <= 1.0;
+                    pbase_[(size_t)b] = !ok ? 1.0 : acc ? 1.0 / std::max(err, 1e-10) : err;
+                    pexp_[(size_t)b] = !ok ? 1.0 : acc ? e1 : erej;
+                }
+            }
+            step_pow::pow_n(pbase_.data(), pexp_.data(), ppow_.data(), m_);
             bool any_extras = false;
             for (int64_t b = 0; b < m_; ++b) {
                 Row& r = row(b);
                 r.accept = false;
                 r.extras = false;
                 if (!r.active) continue;
-                const double err = row_error(b, two);
+                const double err = perr_[(size_t)b];
                 for (int j = 3; j > 0; --j) r.err[j] = r.err[j - 1];
                 r.err[0] = err;
                 if (!std::isfinite(err)) {
@@ -547,11 +626,11 @@ private:
                 r.streak = 0;
                 if (err <= 1.0) {
                     r.accept = true;
-                    const double inv = 1.0 / std::max(err, 1e-10);
-                    // pow(x, 0) is exactly 1, so the shared engine's factors with a zero exponent are skipped.
-                    double factor = cfg_.safety * std::pow(inv, e1);
-                    if (e2 != 0.0) factor *= std::pow(r.prev_inv, e2);
-                    if (e3 != 0.0) factor *= std::pow(r.prev_prev_inv, e3);
+                    const double inv = pbase_[(size_t)b];
+                    // the shared engine leaves out the factors with a zero exponent (x^0 is 1)
+                    double factor = cfg_.safety * ppow_[(size_t)b];
+                    if (e2 != 0.0) factor *= step_pow::pow1(r.prev_inv, e2);
+                    if (e3 != 0.0) factor *= step_pow::pow1(r.prev_prev_inv, e3);
                     factor = std::min(cfg_.ifactor, std::max(cfg_.dfactor, factor));
                     r.prev_prev_inv = r.prev_inv;
                     r.prev_inv = inv;
@@ -565,7 +644,7 @@ private:
                 } else {
                     r.rejected++;
                     r.last_dt = r.hs;
-                    double factor = cfg_.safety * std::pow(err, erej);
+                    double factor = cfg_.safety * ppow_[(size_t)b];
                     factor = std::min(1.0, std::max(cfg_.dfactor, factor));
                     r.h = r.h * factor;
                 }
@@ -709,6 +788,11 @@ private:
 
     // One row's D values; a plain loop, as rows are mostly short (a memmove call per row costs more).
     void copy_row(const T* from, T* to, int64_t o) const {
+        if (D_ == 2) {
+            to[o] = from[o];
+            to[o + 1] = from[o + 1];
+            return;
+        }
         for (int64_t d = 0; d < D_; ++d) to[o + d] = from[o + d];
     }
 
