@@ -27,15 +27,6 @@ namespace JDYN_ISA {
 
 namespace {
 
-std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* format, ...) {
-    char buf[512];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(buf, sizeof buf, format, args);
-    va_end(args);
-    return buf;
-}
 
 template <class T>
 int64_t first_non_finite(const T* v, int64_t n) {
@@ -109,7 +100,7 @@ public:
         if (const int64_t bad = first_non_finite(k_[0].data(), n_); bad >= 0) {
             st_.bad_index = bad;
             fail(JDYN_ERR_NON_FINITE,
-                 fmt("the vector field is non-finite (%g) at the initial point t=%.17g in component %lld (batch %lld, "
+                 format_message("the vector field is non-finite (%g) at the initial point t=%.17g in component %lld (batch %lld, "
                      "dim %lld): f(t0, y0) must be finite",
                      (double)k_[0][(size_t)bad], t_, (long long)bad, (long long)(bad / D_), (long long)(bad % D_)));
         }
@@ -158,14 +149,14 @@ private:
     void eval(double t, const T* z, T* dz) {
         st_.nfe++;
         int32_t rc = cfg_.field(cfg_.field_ctx, t, z, dz, B_, D_);
-        if (rc != 0) fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at t=%.17g", rc, t));
+        if (rc != 0) fail(JDYN_ERR_CALLBACK, format_message("the vector field reported failure (code %d) at t=%.17g", rc, t));
     }
 
     double event_value(double t, const T* z) {
         double g = 0;
         int32_t rc = cfg_.event(cfg_.event_ctx, t, z, B_, D_, &g);
-        if (rc != 0) fail(JDYN_ERR_CALLBACK, fmt("the event function reported failure (code %d) at t=%.17g", rc, t));
-        if (!std::isfinite(g)) fail(JDYN_ERR_NON_FINITE, fmt("the event function returned %g at t=%.17g", g, t));
+        if (rc != 0) fail(JDYN_ERR_CALLBACK, format_message("the event function reported failure (code %d) at t=%.17g", rc, t));
+        if (!std::isfinite(g)) fail(JDYN_ERR_NON_FINITE, format_message("the event function returned %g at t=%.17g", g, t));
         return g;
     }
 
@@ -505,7 +496,7 @@ private:
     void check_max_steps() {
         if (cfg_.max_steps > 0 && st_.accepted + st_.rejected >= cfg_.max_steps)
             fail(JDYN_ERR_MAX_STEPS,
-                 fmt("maximum number of steps (%lld) reached at t=%.17g of [%.17g, %.17g]: %lld accepted, %lld "
+                 format_message("maximum number of steps (%lld) reached at t=%.17g of [%.17g, %.17g]: %lld accepted, %lld "
                      "rejected, last step %.6g, %lld evaluations",
                      (long long)cfg_.max_steps, t_, t0_, t1_, (long long)st_.accepted, (long long)st_.rejected,
                      st_.last_dt, (long long)st_.nfe));
@@ -535,7 +526,7 @@ private:
             if (bad >= 0) {
                 st_.bad_index = bad;
                 fail(JDYN_ERR_NON_FINITE,
-                     fmt("the state became non-finite (%g) in component %lld (batch %lld, dim %lld) in the step "
+                     format_message("the state became non-finite (%g) in component %lld (batch %lld, dim %lld) in the step "
                          "from t=%.17g to t=%.17g",
                          (double)ynew_[(size_t)bad], (long long)bad, (long long)(bad / D_), (long long)(bad % D_),
                          t_, grid[j]));
@@ -585,13 +576,13 @@ private:
                 if (nonfinite_streak > 0) {
                     st_.bad_index = bad_index;
                     fail(JDYN_ERR_NON_FINITE,
-                         fmt("the state became non-finite in component %lld (batch %lld, dim %lld) near t=%.17g: "
+                         format_message("the state became non-finite in component %lld (batch %lld, dim %lld) near t=%.17g: "
                              "%lld steps rejected in a row until the step size underflowed (dt=%.3g)",
                              (long long)bad_index, (long long)(bad_index / D_), (long long)(bad_index % D_), t_,
                              (long long)nonfinite_streak, h));
                 }
                 fail(JDYN_ERR_STEP_UNDERFLOW,
-                     fmt("step size underflow at t=%.17g: dt=%.6g is below the minimum %.6g after %lld accepted "
+                     format_message("step size underflow at t=%.17g: dt=%.6g is below the minimum %.6g after %lld accepted "
                          "and %lld rejected steps; recent error ratios %.4g, %.4g, %.4g, %.4g (the problem may be "
                          "stiff or singular near this t)",
                          t_, h, min_step, (long long)st_.accepted, (long long)st_.rejected, st_.err_history[0],

@@ -37,15 +37,6 @@ namespace JDYN_ISA {
 
 namespace {
 
-std::string fmt(const char* format, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* format, ...) {
-    char buf[640];
-    va_list args;
-    va_start(args, format);
-    std::vsnprintf(buf, sizeof buf, format, args);
-    va_end(args);
-    return buf;
-}
 
 template <class T>
 int64_t first_non_finite_row(const T* v, int64_t n) {
@@ -254,7 +245,7 @@ private:
             st_.nfe++;
             const int32_t rc = cfg_.field_rows(cfg_.field_rows_ctx, tf, zf, dzf, B_, D_);
             if (rc != 0)
-                fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at per-sample times "
+                fail(JDYN_ERR_CALLBACK, format_message("the vector field reported failure (code %d) at per-sample times "
                                             "(row 0 at t=%.17g)", rc, tf[0]));
         } else {
             // runs of rows taking part that are consecutive in the batch and share a time
@@ -271,7 +262,7 @@ private:
                 const int64_t b = idx_[(size_t)i];
                 const int32_t rc = cfg_.field(cfg_.field_ctx, tin_[(size_t)i], zf + b * D_, dzf + b * D_, e - i, D_);
                 if (rc != 0)
-                    fail(JDYN_ERR_CALLBACK, fmt("the vector field reported failure (code %d) at t=%.17g on batch rows "
+                    fail(JDYN_ERR_CALLBACK, format_message("the vector field reported failure (code %d) at t=%.17g on batch rows "
                                                 "%lld to %lld", rc, tin_[(size_t)i], (long long)b,
                                                 (long long)(b + e - i - 1)));
                 i = e;
@@ -539,7 +530,7 @@ private:
         eval(y_.data(), k_[0].data());
         if (const int64_t bad = first_non_finite_row(k_[0].data(), n_); bad >= 0) {
             fail_row(bad / D_, JDYN_ERR_NON_FINITE, bad,
-                     fmt("the vector field is non-finite (%g) at the initial point t=%.17g in batch row %lld, "
+                     format_message("the vector field is non-finite (%g) at the initial point t=%.17g in batch row %lld, "
                          "component %lld: f(t0, y0) must be finite",
                          (double)k_[0][(size_t)bad], t0_, (long long)(bad / D_), (long long)(bad % D_)));
         }
@@ -703,7 +694,7 @@ private:
         const int64_t b = idx_[(size_t)i];  // the batch row, for messages
         if (cfg_.max_steps > 0 && r.accepted + r.rejected >= cfg_.max_steps)
             fail_row(b, JDYN_ERR_MAX_STEPS, -1,
-                     fmt("maximum number of steps (%lld) reached by batch row %lld at t=%.17g of [%.17g, %.17g]: "
+                     format_message("maximum number of steps (%lld) reached by batch row %lld at t=%.17g of [%.17g, %.17g]: "
                          "%lld accepted, %lld rejected, last step %.6g, %lld evaluations (per-sample stepping)",
                          (long long)cfg_.max_steps, (long long)b, r.t, t0_, t1_, (long long)r.accepted,
                          (long long)r.rejected, r.last_dt, (long long)nfe_[(size_t)i]));
@@ -725,11 +716,11 @@ private:
         if (h < min_step || (r.streak > 0 && h < nonfinite_floor)) {
             if (r.streak > 0)
                 fail_row(b, JDYN_ERR_NON_FINITE, r.bad < 0 ? -1 : b * D_ + r.bad,
-                         fmt("the state became non-finite in batch row %lld, component %lld near t=%.17g: %lld steps "
+                         format_message("the state became non-finite in batch row %lld, component %lld near t=%.17g: %lld steps "
                              "rejected in a row until the step size underflowed (dt=%.3g)",
                              (long long)b, (long long)r.bad, r.t, (long long)r.streak, h));
             fail_row(b, JDYN_ERR_STEP_UNDERFLOW, -1,
-                     fmt("step size underflow in batch row %lld at t=%.17g: dt=%.6g is below the minimum %.6g after "
+                     format_message("step size underflow in batch row %lld at t=%.17g: dt=%.6g is below the minimum %.6g after "
                          "%lld accepted and %lld rejected steps; recent error ratios %.4g, %.4g, %.4g, %.4g (the "
                          "problem may be stiff or singular near this t)",
                          (long long)b, r.t, h, min_step, (long long)r.accepted, (long long)r.rejected, r.err[0],

@@ -22,6 +22,9 @@ private:
 
 void set_last_error(const std::string& message);
 
+// printf into a std::string, for failure messages (truncated at 1023 characters).
+std::string format_message(const char* format, ...) __attribute__((format(printf, 1, 2)));
+
 // Runs body, turning any exception into a status and the thread's last-error message.
 template <class Body>
 int32_t guarded(Body&& body) {
