@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
+import java.util.function.DoubleFunction;
 import org.hipparchus.ode.ODEState;
 import org.hipparchus.ode.ODEStateAndDerivative;
 import org.hipparchus.ode.OrdinaryDifferentialEquation;
@@ -175,6 +176,24 @@ final class Oscillators10k implements Benchmark {
         return worst;
     }
 
+    /** A tolerance (rtol = atol), its solve and that solve's worst error. */
+    private record Matched(double tol, JdynRun run, double err) {}
+
+    /**
+     * Tightens the tolerance from {@link #tol} by quarter decades (at most 40) until the solve's worst
+     * error is no worse than {@code target}; the first solve, at {@link #tol}, is given.
+     */
+    private Matched match(JdynRun first, double firstErr, double target, DoubleFunction<JdynRun> solve, String label) {
+        Matched m = new Matched(tol, first, firstErr);
+        for (int step = 1; m.err() > target && step <= 40; step++) {
+            double t = tol * Math.pow(10, -step / 4.0);
+            JdynRun r = solve.apply(t);
+            m = new Matched(t, r, maxError(r.end()));
+            BenchMain.log(String.format(Locale.ROOT, "  %s tol %.3g: max error %.3g", label, t, m.err()));
+        }
+        return m;
+    }
+
     @Override
     public void run(Consumer<Json> out) throws Exception {
         long[] evals = new long[1];
@@ -186,15 +205,10 @@ final class Oscillators10k implements Benchmark {
                 tol, jdynErr, check.stats(), baseErr));
 
         // the same accuracy: tighten jdyn's tolerance by quarter decades until its worst error is no worse
-        double matched = tol;
-        JdynRun matchedRun = check;
-        double matchedErr = jdynErr;
-        for (int step = 1; matchedErr > baseErr && step <= 40; step++) {
-            matched = tol * Math.pow(10, -step / 4.0);
-            matchedRun = jdyn(matched, matched);
-            matchedErr = maxError(matchedRun.end());
-            BenchMain.log(String.format(Locale.ROOT, "  jdyn tol %.3g: max error %.3g", matched, matchedErr));
-        }
+        Matched shared = match(check, jdynErr, baseErr, t -> jdyn(t, t), "jdyn");
+        double matched = shared.tol();
+        JdynRun matchedRun = shared.run();
+        double matchedErr = shared.err();
         boolean found = matchedErr <= baseErr;
         boolean tightened = found && matched != tol;
 
@@ -203,15 +217,10 @@ final class Oscillators10k implements Benchmark {
         double psErr = maxError(psRun.end());
         BenchMain.log(String.format(Locale.ROOT, "  per-sample tol %.3g: max error %.3g (%s)", tol, psErr,
                 psRun.stats()));
-        double psMatched = tol;
-        JdynRun psMatchedRun = psRun;
-        double psMatchedErr = psErr;
-        for (int step = 1; psMatchedErr > baseErr && step <= 40; step++) {
-            psMatched = tol * Math.pow(10, -step / 4.0);
-            psMatchedRun = jdynPerSample(psMatched, psMatched);
-            psMatchedErr = maxError(psMatchedRun.end());
-            BenchMain.log(String.format(Locale.ROOT, "  per-sample tol %.3g: max error %.3g", psMatched, psMatchedErr));
-        }
+        Matched perSampleMatch = match(psRun, psErr, baseErr, t -> jdynPerSample(t, t), "per-sample");
+        double psMatched = perSampleMatch.tol();
+        JdynRun psMatchedRun = perSampleMatch.run();
+        double psMatchedErr = perSampleMatch.err();
         boolean psFound = psMatchedErr <= baseErr;
         boolean psTightened = psFound && psMatched != tol;
         final double pmt = psMatched;
