@@ -14,6 +14,7 @@
 #include "engine_variants.h"
 #include "method_registry.h"
 #include "parallel.h"
+#include "norm_settings.h"
 #include "status.h"
 
 // Compiled twice (see engine_avx2.cpp): JDYN_ISA names the namespace of each instruction-set
@@ -54,30 +55,16 @@ public:
         ynew_.resize((size_t)n_);
         ytmp_.resize((size_t)n_);
         weights_.resize((size_t)(S_ + X_));
-        rtol_.resize((size_t)D_);
-        atol_.resize((size_t)D_);
-        normw_.resize((size_t)D_);
-        norm_count_ = 0;
-        for (int64_t d = 0; d < D_; ++d) {
-            rtol_[d] = cfg.rtol_vec ? cfg.rtol_vec[d] : cfg.rtol;
-            atol_[d] = cfg.atol_vec ? cfg.atol_vec[d] : cfg.atol;
-            normw_[d] = cfg.norm_weights ? cfg.norm_weights[d] : 1.0;
-            if (normw_[d] != 0.0) ++norm_count_;
-        }
-        uniform_tolerances_ = !cfg.rtol_vec && !cfg.atol_vec && norm_count_ == D_;
-        groups_ = 0;
-        for (int64_t d = 0; d < D_; ++d) groups_ = std::max(groups_, (int)normw_[(size_t)d]);
-        group_e5_.assign((size_t)groups_ + 1, 0.0);
-        group_e3_.assign((size_t)groups_ + 1, 0.0);
-        group_count_.assign((size_t)groups_ + 1, 0);
-        for (int64_t d = 0; d < D_; ++d) group_count_[(size_t)normw_[(size_t)d]]++;
+        norm_ = NormSettings(cfg);
+        group_e5_.assign((size_t)norm_.groups + 1, 0.0);
+        group_e3_.assign((size_t)norm_.groups + 1, 0.0);
         eblock_ = element_block(n_, kBlock);
         enb_ = (n_ + eblock_ - 1) / eblock_;
         part_e5_.assign((size_t)enb_, 0.0);
         part_e3_.assign((size_t)enb_, 0.0);
-        if (groups_ > 1) {
-            part_group_e5_.assign((size_t)(enb_ * (groups_ + 1)), 0.0);
-            part_group_e3_.assign((size_t)(enb_ * (groups_ + 1)), 0.0);
+        if (norm_.groups > 1) {
+            part_group_e5_.assign((size_t)(enb_ * (norm_.groups + 1)), 0.0);
+            part_group_e3_.assign((size_t)(enb_ * (norm_.groups + 1)), 0.0);
         }
         t0_ = cfg.times[0];
         t1_ = cfg.times[cfg.n_times - 1];
@@ -121,12 +108,9 @@ private:
     std::vector<std::vector<T>> k_;
     std::vector<const T*> kptr_;
     std::vector<T> y_, ynew_, ytmp_;
-    std::vector<double> weights_, rtol_, atol_, normw_;
-    int64_t norm_count_;
-    bool uniform_tolerances_ = false;  // scalar rtol and atol, no mask: the error loop vectorises
-    int groups_ = 1;                   // norm groups (components' norm_weights); 1: one RMS over all that count
-    std::vector<double> group_e5_, group_e3_;
-    std::vector<int64_t> group_count_;
+    std::vector<double> weights_;
+    NormSettings norm_;
+    std::vector<double> group_e5_, group_e3_;  // per norm group: the squared sums of a step's error
     // The per-step arithmetic runs in element blocks (parallel.h): eblock_ values each (a multiple of
     // kBlock, so the kernels see the same chunks as in one pass), enb_ of them, set by n_ alone. Sums
     // are formed per block (part_*) and added in block order, whatever the thread count.
@@ -229,7 +213,7 @@ private:
     // DOP853 combines its 5th- and 3rd-order estimates as Hairer does. With several norm groups,
     // the ratio is the largest of the groups' own ratios (torchdiffeq's mixed norm).
     double error_ratio(double h) {
-        if (groups_ > 1) return grouped_error_ratio(h);
+        if (norm_.groups > 1) return grouped_error_ratio(h);
         const bool two = !tab_.b_error3.empty();
         for_blocks([&](int64_t b, int64_t begin, int64_t end) {
             double e5 = 0, e3 = 0;
@@ -246,7 +230,7 @@ private:
             e5 += part_e5_[(size_t)b];
             e3 += part_e3_[(size_t)b];
         }
-        return combine_error(e5, e3, (double)B_ * (double)norm_count_, two);
+        return combine_error(e5, e3, (double)B_ * (double)norm_.count, two);
     }
 
     static double combine_error(double e5, double e3, double count, bool two) {
@@ -258,7 +242,7 @@ private:
 
     double grouped_error_ratio(double h) {
         const bool two = !tab_.b_error3.empty();
-        const size_t stride = (size_t)groups_ + 1;
+        const size_t stride = (size_t)norm_.groups + 1;
         for_blocks([&](int64_t b, int64_t begin, int64_t end) {
             double* ge5 = part_group_e5_.data() + (size_t)b * stride;
             double* ge3 = part_group_e3_.data() + (size_t)b * stride;
@@ -271,11 +255,11 @@ private:
                 if (two) kernels::accumulate<T, kBlock>(i, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
                 int64_t d = i % D_;
                 for (int q = 0; q < len; ++q, d = (d + 1 == D_ ? 0 : d + 1)) {
-                    const int g = (int)normw_[(size_t)d];
+                    const int g = (int)norm_.group[(size_t)d];
                     if (g == 0) continue;
                     const double sc = kernels::tolerance_scale((double)y_[(size_t)(i + q)],
-                                                               (double)ynew_[(size_t)(i + q)], rtol_[(size_t)d],
-                                                               atol_[(size_t)d]);
+                                                               (double)ynew_[(size_t)(i + q)], norm_.rtol[(size_t)d],
+                                                               norm_.atol[(size_t)d]);
                     const double r5 = h * acc5[q] / sc;
                     ge5[g] += r5 * r5;
                     if (two) {
@@ -293,33 +277,33 @@ private:
                 group_e3_[g] += part_group_e3_[(size_t)b * stride + g];
             }
         double worst = 0;
-        for (int g = 1; g <= groups_; ++g) {
-            if (group_count_[(size_t)g] == 0) continue;
+        for (int g = 1; g <= norm_.groups; ++g) {
+            if (norm_.group_count[(size_t)g] == 0) continue;
             const double r = combine_error(group_e5_[(size_t)g], group_e3_[(size_t)g],
-                                           (double)B_ * (double)group_count_[(size_t)g], two);
+                                           (double)B_ * (double)norm_.group_count[(size_t)g], two);
             if (!(r <= worst)) worst = r;  // a NaN ratio wins: the step is rejected
         }
         return worst;
     }
 
     double error_block(int64_t i, int len, const double* weights, double h) {
-        if (uniform_tolerances_)
+        if (norm_.uniform)
             return kernels::scaled_error_sq<T, kBlock, true>(i, len, D_, h, weights, kptr_.data(), S_, y_.data(),
-                                                             ynew_.data(), rtol_.data(), atol_.data(), normw_.data());
+                                                             ynew_.data(), norm_.rtol.data(), norm_.atol.data(), norm_.group.data());
         return kernels::scaled_error_sq<T, kBlock, false>(i, len, D_, h, weights, kptr_.data(), S_, y_.data(),
-                                                          ynew_.data(), rtol_.data(), atol_.data(), normw_.data());
+                                                          ynew_.data(), norm_.rtol.data(), norm_.atol.data(), norm_.group.data());
     }
 
     double rms_scaled(const T* v, const T* scale_ref) const {
         double acc = 0;
         for (int64_t i = 0; i < n_; ++i) {
             const int64_t d = i % D_;
-            if (normw_[(size_t)d] == 0.0) continue;
-            const double sc = atol_[(size_t)d] + rtol_[(size_t)d] * std::fabs((double)scale_ref[i]);
+            if (norm_.group[(size_t)d] == 0.0) continue;
+            const double sc = norm_.atol[(size_t)d] + norm_.rtol[(size_t)d] * std::fabs((double)scale_ref[i]);
             const double r = (double)v[i] / sc;
             acc += r * r;
         }
-        return std::sqrt(acc / ((double)B_ * (double)norm_count_));
+        return std::sqrt(acc / ((double)B_ * (double)norm_.count));
     }
 
     // Hairer's starting step (Solving ODEs I, II.4), as Hipparchus and torchdiffeq choose it.
@@ -335,12 +319,12 @@ private:
         double acc = 0;
         for (int64_t i = 0; i < n_; ++i) {
             const int64_t d = i % D_;
-            if (normw_[(size_t)d] == 0.0) continue;
-            const double sc = atol_[(size_t)d] + rtol_[(size_t)d] * std::fabs((double)y_[i]);
+            if (norm_.group[(size_t)d] == 0.0) continue;
+            const double sc = norm_.atol[(size_t)d] + norm_.rtol[(size_t)d] * std::fabs((double)y_[i]);
             const double r = ((double)f1[i] - (double)k_[0][(size_t)i]) / sc;
             acc += r * r;
         }
-        const double d2 = std::sqrt(acc / ((double)B_ * (double)norm_count_)) / h0;
+        const double d2 = std::sqrt(acc / ((double)B_ * (double)norm_.count)) / h0;
         const double dmax = std::max(d1, d2);
         const double h1 = dmax <= 1e-15 ? std::max(1e-6, h0 * 1e-3) : std::pow(0.01 / dmax, 1.0 / tab_.order);
         double h = std::min(100 * h0, h1);

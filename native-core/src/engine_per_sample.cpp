@@ -26,6 +26,7 @@
 
 #include "kernels/rk_kernels.h"
 #include "kernels/step_pow.h"
+#include "norm_settings.h"
 #include "status.h"
 
 #ifndef JDYN_ISA
@@ -123,23 +124,9 @@ public:
         m_ = B_;
         nm_ = n_;
         weights_.resize((size_t)(S_ + X_));
-        rtol_.resize((size_t)D_);
-        atol_.resize((size_t)D_);
-        normw_.resize((size_t)D_);
-        norm_count_ = 0;
-        for (int64_t d = 0; d < D_; ++d) {
-            rtol_[d] = cfg.rtol_vec ? cfg.rtol_vec[d] : cfg.rtol;
-            atol_[d] = cfg.atol_vec ? cfg.atol_vec[d] : cfg.atol;
-            normw_[d] = cfg.norm_weights ? cfg.norm_weights[d] : 1.0;
-            if (normw_[d] != 0.0) ++norm_count_;
-        }
-        uniform_ = !cfg.rtol_vec && !cfg.atol_vec && norm_count_ == D_;
-        groups_ = 0;
-        for (int64_t d = 0; d < D_; ++d) groups_ = std::max(groups_, (int)normw_[(size_t)d]);
-        group_e5_.assign((size_t)groups_ + 1, 0.0);
-        group_e3_.assign((size_t)groups_ + 1, 0.0);
-        group_count_.assign((size_t)groups_ + 1, 0);
-        for (int64_t d = 0; d < D_; ++d) group_count_[(size_t)normw_[(size_t)d]]++;
+        norm_ = NormSettings(cfg);
+        group_e5_.assign((size_t)norm_.groups + 1, 0.0);
+        group_e3_.assign((size_t)norm_.groups + 1, 0.0);
         t0_ = cfg.times[0];
         t1_ = cfg.times[cfg.n_times - 1];
         dir_ = t1_ > t0_ ? 1.0 : -1.0;
@@ -188,12 +175,9 @@ private:
     std::vector<double>&perr_, &pbase_, &pexp_, &ppow_;
     std::vector<int64_t>& nfe_;
     std::vector<Row>& rows_;
-    std::vector<double> weights_, rtol_, atol_, normw_;
-    int64_t norm_count_ = 0;
-    bool uniform_ = false;
-    int groups_ = 1;
-    std::vector<double> group_e5_, group_e3_;
-    std::vector<int64_t> group_count_;
+    std::vector<double> weights_;
+    NormSettings norm_;
+    std::vector<double> group_e5_, group_e3_;  // per norm group: the squared sums of a row's error
     double t0_ = 0, t1_ = 0, dir_ = 1;
     T* ys_ = nullptr;
     int64_t failed_row_ = -1;
@@ -396,8 +380,8 @@ private:
             kernels::accumulate<T, kBlock>(i0, len, tab_.b_error.data(), kptr_.data(), S_, acc5);
             if (two) kernels::accumulate<T, kBlock>(i0, len, tab_.b_error3.data(), kptr_.data(), S_, acc3);
             const double* h = hel_.data() + i0;
-            if (uniform_) {
-                const double rt = rtol_[0], at = atol_[0];
+            if (norm_.uniform) {
+                const double rt = norm_.rtol[0], at = norm_.atol[0];
                 for (int e = 0; e < len; ++e) {
                     const double sc = kernels::tolerance_scale((double)y_[(size_t)(i0 + e)],
                                                                (double)ynew_[(size_t)(i0 + e)], rt, at);
@@ -408,8 +392,8 @@ private:
                 int64_t d = i0 % D_;
                 for (int e = 0; e < len; ++e) {
                     const double sc = kernels::tolerance_scale((double)y_[(size_t)(i0 + e)],
-                                                               (double)ynew_[(size_t)(i0 + e)], rtol_[(size_t)d],
-                                                               atol_[(size_t)d]);
+                                                               (double)ynew_[(size_t)(i0 + e)], norm_.rtol[(size_t)d],
+                                                               norm_.atol[(size_t)d]);
                     r5_[(size_t)(i0 + e)] = h[e] * acc5[e] / sc;
                     if (two) r3_[(size_t)(i0 + e)] = h[e] * acc3[e] / sc;
                     if (++d == D_) d = 0;
@@ -424,10 +408,10 @@ private:
         for (int64_t j0 = 0; j0 < D_; j0 += kBlock) {
             const int64_t len = std::min<int64_t>(kBlock, D_ - j0);
             double sum = 0.0;
-            if (uniform_) {
+            if (norm_.uniform) {
                 for (int64_t q = 0; q < len; ++q) sum += r[j0 + q] * r[j0 + q];
             } else {
-                for (int64_t q = 0; q < len; ++q) sum += normw_[(size_t)(j0 + q)] * r[j0 + q] * r[j0 + q];
+                for (int64_t q = 0; q < len; ++q) sum += norm_.group[(size_t)(j0 + q)] * r[j0 + q] * r[j0 + q];
             }
             total += sum;
         }
@@ -437,27 +421,27 @@ private:
     double row_error(int64_t b, bool two) {
         const double* r5 = r5_.data() + b * D_;
         const double* r3 = r3_.data() + b * D_;
-        if (groups_ > 1) {
+        if (norm_.groups > 1) {
             std::fill(group_e5_.begin(), group_e5_.end(), 0.0);
             std::fill(group_e3_.begin(), group_e3_.end(), 0.0);
             for (int64_t d = 0; d < D_; ++d) {
-                const int g = (int)normw_[(size_t)d];
+                const int g = (int)norm_.group[(size_t)d];
                 if (g == 0) continue;
                 group_e5_[(size_t)g] += r5[d] * r5[d];
                 if (two) group_e3_[(size_t)g] += r3[d] * r3[d];
             }
             double worst = 0;
-            for (int g = 1; g <= groups_; ++g) {
-                if (group_count_[(size_t)g] == 0) continue;
+            for (int g = 1; g <= norm_.groups; ++g) {
+                if (norm_.group_count[(size_t)g] == 0) continue;
                 const double r = combine_error(group_e5_[(size_t)g], group_e3_[(size_t)g],
-                                               1.0 * (double)group_count_[(size_t)g], two);
+                                               1.0 * (double)norm_.group_count[(size_t)g], two);
                 if (!(r <= worst)) worst = r;
             }
             return worst;
         }
         const double e5 = row_sum(r5);
         const double e3 = two ? row_sum(r3) : 0.0;
-        return combine_error(e5, e3, 1.0 * (double)norm_count_, two);
+        return combine_error(e5, e3, 1.0 * (double)norm_.count, two);
     }
 
     // ---- start ---------------------------------------------------------------------------------
@@ -465,12 +449,12 @@ private:
     double rms_scaled(const T* v, const T* ref) const {
         double acc = 0;
         for (int64_t d = 0; d < D_; ++d) {
-            if (normw_[(size_t)d] == 0.0) continue;
-            const double sc = atol_[(size_t)d] + rtol_[(size_t)d] * std::fabs((double)ref[d]);
+            if (norm_.group[(size_t)d] == 0.0) continue;
+            const double sc = norm_.atol[(size_t)d] + norm_.rtol[(size_t)d] * std::fabs((double)ref[d]);
             const double r = (double)v[d] / sc;
             acc += r * r;
         }
-        return std::sqrt(acc / (1.0 * (double)norm_count_));
+        return std::sqrt(acc / (1.0 * (double)norm_.count));
     }
 
     // Hairer's starting step for every row (the shared engine's initial_step, row by row), with one
@@ -499,13 +483,13 @@ private:
             const T* f1 = f1all + b * D_;
             double acc = 0;
             for (int64_t d = 0; d < D_; ++d) {
-                if (normw_[(size_t)d] == 0.0) continue;
-                const double sc = atol_[(size_t)d] + rtol_[(size_t)d] * std::fabs((double)y[d]);
+                if (norm_.group[(size_t)d] == 0.0) continue;
+                const double sc = norm_.atol[(size_t)d] + norm_.rtol[(size_t)d] * std::fabs((double)y[d]);
                 const double r = ((double)f1[d] - (double)f0[d]) / sc;
                 acc += r * r;
             }
             const double hh0 = h0[(size_t)b];
-            const double d2 = std::sqrt(acc / (1.0 * (double)norm_count_)) / hh0;
+            const double d2 = std::sqrt(acc / (1.0 * (double)norm_.count)) / hh0;
             const double dmax = std::max(d1v[(size_t)b], d2);
             const double h1 = dmax <= 1e-15 ? std::max(1e-6, hh0 * 1e-3) : std::pow(0.01 / dmax, 1.0 / tab_.order);
             double h = std::min(100 * hh0, h1);
@@ -567,10 +551,10 @@ private:
             scaled_errors(two);
             // The rows' error ratios, then their controller powers a vector at a time: err^erej for a
             // rejection, (1 / max(err, 1e-10))^e1 for an acceptance (1^1 for the others, unused).
-            if (D_ == 2 && uniform_ && groups_ <= 1 && !two) {
+            if (D_ == 2 && norm_.uniform && norm_.groups <= 1 && !two) {
                 // row_error for two components, one vectorisable loop over the rows (all unfinished, so
                 // all active): the same sum in the same order, sqrt(e5 / count)
-                const double count = 1.0 * (double)norm_count_;
+                const double count = 1.0 * (double)norm_.count;
                 const double* r5 = r5_.data();
                 double *perr = perr_.data(), *pbase = pbase_.data(), *pexp = pexp_.data();
                 const int64_t m = m_;
