@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -14,6 +12,7 @@
 #include "engine_variants.h"
 #include "method_registry.h"
 #include "parallel.h"
+#include "non_finite.h"
 #include "norm_settings.h"
 #include "status.h"
 
@@ -27,20 +26,6 @@ namespace jdyn {
 namespace JDYN_ISA {
 
 namespace {
-
-
-template <class T>
-int64_t first_non_finite(const T* v, int64_t n) {
-    // x * 0 is 0 for every finite x and NaN for NaN and infinities: a vectorisable scan first, the
-    // element-wise search only when something is wrong.
-    double probe = 0.0;
-    for (int64_t i = 0; i < n; ++i) probe += (double)v[i] * 0.0;
-    if (probe == 0.0) return -1;
-    for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite((double)v[i])) return i;
-    }
-    return -1;
-}
 
 template <class T>
 class Engine {

@@ -17,8 +17,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdarg>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -26,6 +24,7 @@
 
 #include "kernels/rk_kernels.h"
 #include "kernels/step_pow.h"
+#include "non_finite.h"
 #include "norm_settings.h"
 #include "status.h"
 
@@ -37,15 +36,6 @@ namespace jdyn {
 namespace JDYN_ISA {
 
 namespace {
-
-
-template <class T>
-int64_t first_non_finite_row(const T* v, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) {
-        if (!std::isfinite((double)v[i])) return i;
-    }
-    return -1;
-}
 
 constexpr int kBlock = 256;
 
@@ -512,7 +502,7 @@ private:
             tin_[(size_t)b] = t0_;
         }
         eval(y_.data(), k_[0].data());
-        if (const int64_t bad = first_non_finite_row(k_[0].data(), n_); bad >= 0) {
+        if (const int64_t bad = first_non_finite(k_[0].data(), n_); bad >= 0) {
             fail_row(bad / D_, JDYN_ERR_NON_FINITE, bad,
                      format_message("the vector field is non-finite (%g) at the initial point t=%.17g in batch row %lld, "
                          "component %lld: f(t0, y0) must be finite",
@@ -591,8 +581,8 @@ private:
                 r.err[0] = err;
                 if (!std::isfinite(err)) {
                     r.rejected++;
-                    r.bad = first_non_finite_row(ynew_.data() + b * D_, D_);
-                    for (int s = 0; s < S_ && r.bad < 0; ++s) r.bad = first_non_finite_row(k_[(size_t)s].data() + b * D_, D_);
+                    r.bad = first_non_finite(ynew_.data() + b * D_, D_);
+                    for (int s = 0; s < S_ && r.bad < 0; ++s) r.bad = first_non_finite(k_[(size_t)s].data() + b * D_, D_);
                     r.streak++;
                     r.h *= cfg_.dfactor;
                     r.last_dt = r.hs;

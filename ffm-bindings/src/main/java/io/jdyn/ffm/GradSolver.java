@@ -83,9 +83,9 @@ final class GradSolver {
                 if (program != null) program.retainAgain(); // the tape's own reference, released when it is freed
                 tape = new FfmTape(lib, tapeHandle, program, params, active, dtype, perState, nTimes, numParams);
             }
-            SolveOutcome outcome = SolveStructs.outcome(status, message, stats, active.error, null);
-            return new GradOutcome(outcome, integralValue.get(JAVA_DOUBLE, 0), tape,
-                    sampleStats == null ? null : sampleStats.toArray(JAVA_LONG));
+            SolveOutcome outcome = SolveStructs.outcome(status, message, stats, active.error, null,
+                    sampleStats == null ? MemorySegment.NULL : sampleStats);
+            return new GradOutcome(outcome, integralValue.get(JAVA_DOUBLE, 0), tape);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

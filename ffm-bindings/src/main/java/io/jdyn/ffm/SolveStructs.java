@@ -193,12 +193,10 @@ final class SolveStructs {
         return e == null ? null : e.function()::value;
     }
 
-    /** The outcome of a solve from its status, message and the jdyn_solve_stats the engine wrote. */
-    static SolveOutcome outcome(int status, String message, MemorySegment stats, Throwable error, DenseHandle dense) {
-        return outcome(status, message, stats, error, dense, MemorySegment.NULL);
-    }
-
-    /** The same with the per-row statistics the engine wrote to sampleStats (NULL: none). */
+    /**
+     * The outcome of a solve from its status, message, the jdyn_solve_stats the engine wrote and the per-row
+     * statistics it wrote to sampleStats (NULL: none).
+     */
     static SolveOutcome outcome(int status, String message, MemorySegment stats, Throwable error, DenseHandle dense,
             MemorySegment sampleStats) {
         long[] rows = sampleStats.equals(MemorySegment.NULL) ? null : sampleStats.toArray(JAVA_LONG);

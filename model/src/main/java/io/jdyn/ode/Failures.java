@@ -7,14 +7,10 @@ import io.jdyn.spi.SolveOutcome;
 final class Failures {
     private Failures() {}
 
+    /** The statistics of a solve, with a per-sample solve's per-row counts. */
     static SolveStats stats(SolveOutcome out) {
-        return stats(out, out.sampleStats());
-    }
-
-    /** With a per-sample solve's per-row counts [batch, 3] (null: none). */
-    static SolveStats stats(SolveOutcome out, long[] sampleRows) {
         return new SolveStats(out.nfe(), out.accepted(), out.rejected(), out.lastDt(), out.tReached(),
-                out.errorHistory(), SampleStats.ofRows(sampleRows));
+                out.errorHistory(), SampleStats.ofRows(out.sampleStats()));
     }
 
     /** The exception for a failed solve or backward pass; who names the Java callbacks involved. */

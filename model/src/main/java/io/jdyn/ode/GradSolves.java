@@ -68,7 +68,7 @@ final class GradSolves {
         SolveOutcome o = out.outcome();
         try {
             return new GradSolution(Tensor.wrap(ys, s.ysShape(o.outputs())), s.ts(o.outputs()),
-                    Failures.stats(o, out.sampleStats()),
+                    Failures.stats(o),
                     g.sensitivity(), out.integralValue(), g.integralLoss() != null, s.stateShape, out.tape(), target);
         } catch (RuntimeException | Error e) {
             ys.close();
@@ -90,7 +90,7 @@ final class GradSolves {
         if (o.status() != SolveOutcome.OK) {
             ys.close();
             if (out.tape() != null) out.tape().close();
-            throw Failures.of(o, Failures.stats(o, out.sampleStats()), WHO);
+            throw Failures.of(o, Failures.stats(o), WHO);
         }
         if (r.keepTape() && out.tape() == null) {
             ys.close();

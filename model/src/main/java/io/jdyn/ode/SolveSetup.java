@@ -80,7 +80,7 @@ final class SolveSetup {
 
     /** The request for this solve with the given field (null for a program) and buffers. */
     SolveRequest request(FieldInvoker field, NativeBuffer ys, NativeBuffer eventState) {
-        return new SolveRequest(spec, field, y0.nativeBuffer(), ys, eventState);
+        return new SolveRequest(spec, field, y0.nativeBuffer(), ys, eventState, null);
     }
 
     /** The output times the engine reached: the first {@code outputs} of t. */

@@ -2,7 +2,8 @@ package io.jdyn.spi;
 
 /**
  * Internal: what a solve reports: the ABI status and message, the statistics, the exception a Java
- * callback threw (if any), and the interpolant (if requested; also after a failure).
+ * callback threw (if any), the interpolant (if requested; also after a failure) and, for a per-sample
+ * solve, the per-row counts [batch * 3] (nfe, accepted, rejected; null otherwise).
  */
 public record SolveOutcome(
         int status,
@@ -20,14 +21,6 @@ public record SolveOutcome(
         Throwable callbackError,
         DenseHandle dense,
         long[] sampleStats) {
-
-    /** sampleStats: per-sample solves' [batch * 3] per-row nfe, accepted, rejected; null otherwise. */
-    public SolveOutcome(int status, String message, long nfe, long accepted, long rejected, long outputs,
-            boolean eventFound, long badIndex, double tReached, double lastDt, double eventTime, double[] errorHistory,
-            Throwable callbackError, DenseHandle dense) {
-        this(status, message, nfe, accepted, rejected, outputs, eventFound, badIndex, tReached, lastDt, eventTime,
-                errorHistory, callbackError, dense, null);
-    }
 
     public static final int OK = 0;
     public static final int ARGUMENT = 1;

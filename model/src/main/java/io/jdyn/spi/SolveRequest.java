@@ -7,9 +7,4 @@ package io.jdyn.spi;
  * sampleField, when not null, is the field with a time per row (then field may be null).
  */
 public record SolveRequest(SolveSpec spec, FieldInvoker field, NativeBuffer y0, NativeBuffer ys,
-        NativeBuffer eventState, SampleFieldInvoker sampleField) {
-
-    public SolveRequest(SolveSpec spec, FieldInvoker field, NativeBuffer y0, NativeBuffer ys, NativeBuffer eventState) {
-        this(spec, field, y0, ys, eventState, null);
-    }
-}
+        NativeBuffer eventState, SampleFieldInvoker sampleField) {}
